@@ -1,0 +1,22 @@
+"""API authentication that switches to the user's language once the user is known."""
+
+from django.utils import translation
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+
+
+def _activate(result):
+    if result is not None:
+        user = result[0]
+        if getattr(user, "language", None):
+            translation.activate(user.language)
+    return result
+
+
+class LanguageTokenAuthentication(TokenAuthentication):
+    def authenticate(self, request):
+        return _activate(super().authenticate(request))
+
+
+class LanguageSessionAuthentication(SessionAuthentication):
+    def authenticate(self, request):
+        return _activate(super().authenticate(request))

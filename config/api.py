@@ -1,0 +1,108 @@
+"""API conventions of the contract: pagination and the error body {code, detail, ...}."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import ServiceError
+
+
+class Pagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _flatten(detail) -> object:
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten(value) for value in detail]
+    return str(detail)
+
+
+def _validation_body(errors: dict | list) -> dict:
+    if isinstance(errors, list):
+        errors = {"non_field_errors": errors}
+    return {
+        "code": "invalid",
+        "detail": _("The data sent is not valid; see the errors for each field."),
+        "errors": _flatten(errors),
+    }
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Every refusal in the contract's shape; codes and statuses per API.md."""
+    if isinstance(exc, ServiceError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        errors = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        return Response(_validation_body(errors), status=400)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _validation_body(exc.detail)
+        return response
+    codes = {
+        exceptions.NotAuthenticated: (
+            "not_authenticated",
+            _("Authentication credentials were not provided."),
+        ),
+        exceptions.AuthenticationFailed: ("not_authenticated", _("The credentials are not valid.")),
+        exceptions.PermissionDenied: ("forbidden", _("Your role may not do this.")),
+        exceptions.NotFound: ("not_found", _("Not found.")),
+        exceptions.Throttled: ("throttled", _("Too many requests; please wait and try again.")),
+        exceptions.ParseError: ("invalid", _("The request body could not be read.")),
+        exceptions.UnsupportedMediaType: ("invalid", _("This content type is not accepted.")),
+        exceptions.MethodNotAllowed: ("method_not_allowed", _("This method is not allowed here.")),
+        exceptions.NotAcceptable: ("not_acceptable", _("This response format is not available.")),
+    }
+    for klass, (code, detail) in codes.items():
+        if isinstance(exc, klass):
+            body = {"code": code, "detail": str(detail)}
+            if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+                body["retry_after"] = int(exc.wait)
+            if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
+                body["errors"] = {"non_field_errors": [str(exc.detail)]}
+            response.data = body
+            return response
+    response.data = {"code": "error", "detail": str(getattr(exc, "detail", exc))}
+    return response
+
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "code": serializers.CharField(),
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        ),
+        "missing": serializers.ListField(child=serializers.CharField(), required=False),
+    },
+)
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input (code invalid)."),
+    401: OpenApiResponse(ErrorSerializer, description="No or bad credentials."),
+    403: OpenApiResponse(
+        ErrorSerializer, description="Role may not do this (forbidden, four_eyes)."
+    ),
+    404: OpenApiResponse(ErrorSerializer, description="Not found, or not yours."),
+    409: OpenApiResponse(ErrorSerializer, description="The state forbids it."),
+    429: OpenApiResponse(ErrorSerializer, description="Throttled."),
+}

@@ -1,0 +1,38 @@
+"""The refusals a service can give; the API turns each code into the contract's HTTP status."""
+
+from django.utils.functional import Promise
+
+STATUS_BY_CODE = {
+    "invalid": 400,
+    "not_authenticated": 401,
+    "forbidden": 403,
+    "four_eyes": 403,
+    "not_found": 404,
+    "invalid_transition": 409,
+    "budget_exhausted": 409,
+    "not_eligible": 409,
+    "stale_computation": 409,
+    "window_closed": 409,
+    "incomplete": 409,
+    "duplicate_application": 409,
+    "throttled": 429,
+}
+
+
+class ServiceError(Exception):
+    """A refusal with the contract's machine code, a translated sentence and optional extras."""
+
+    def __init__(self, code: str, detail: str | Promise, **extra: object) -> None:
+        if code not in STATUS_BY_CODE:
+            raise ValueError(f"Unknown error code {code!r}")
+        super().__init__(str(detail))
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def status(self) -> int:
+        return STATUS_BY_CODE[self.code]
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "detail": str(self.detail), **self.extra}

@@ -1,0 +1,25 @@
+"""Settings for the test suite: fast hashing, no throttling in the way, files in a temp folder."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK, env
+
+DEBUG = False
+SECRET_KEY = "test-only-key"  # noqa: S105
+AUDIT_HMAC_KEY = "test-only-audit-key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ikm-test-private-"))
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "auth": "100000/min",
+    "register": "100000/min",
+    "upload": "100000/min",
+}
+# Tests run the Celery tasks in process unless a test starts a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+DEMO_USERS_ALLOWED = True
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+TEST_REDIS_URL = env.str("REDIS_URL", default="")

@@ -1,0 +1,345 @@
+"""The refund engine around the pure rules: gather facts in bulk, compute, store if still current.
+
+Results are stored only when the application's `data_version` is the one that was read,
+so a computation that raced a newer change leaves the newer change's job to write.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from . import rules
+from .models import Application, Document, MachineItem, Programme
+
+CHUNK = 1000
+
+_APP_FIELDS = (
+    "id",
+    "programme_id",
+    "company_id",
+    "status",
+    "submitted_at",
+    "data_version",
+    "company_snapshot",
+    "company__workers",
+    "company__investment_value",
+    "company__kbli",
+)
+_ITEM_FIELDS = (
+    "id",
+    "application_id",
+    "price",
+    "origin",
+    "invoice_date",
+    "is_new",
+    "installed_on",
+    "payment_method",
+    "invoice_key",
+    "serial_key",
+)
+
+
+def mark_stale(application_ids: Iterable[int]) -> list[int]:
+    """Mark open applications' results stale and enqueue their computation after commit."""
+    ids = sorted(set(application_ids))
+    if not ids:
+        return []
+    Application.objects.filter(pk__in=ids, status__in=Application.OPEN_STATUSES).update(
+        computed_at=None, data_version=F("data_version") + 1
+    )
+    from .tasks import compute_application
+
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: compute_application.delay(pk))
+    return ids
+
+
+def applications_sharing_claims(
+    *, invoice_keys: Iterable[str], serial_keys: Iterable[str], exclude_application: int | None
+) -> list[int]:
+    """Open applications holding an item with one of these invoice or serial keys."""
+    invoice_keys = {k for k in invoice_keys if k}
+    serial_keys = {k for k in serial_keys if k}
+    if not invoice_keys and not serial_keys:
+        return []
+    query = MachineItem.objects.filter(
+        Q(invoice_key__in=invoice_keys) | Q(serial_key__in=serial_keys),
+        application__status__in=Application.OPEN_STATUSES,
+    )
+    if exclude_application is not None:
+        query = query.exclude(application_id=exclude_application)
+    return sorted(set(query.values_list("application_id", flat=True)))
+
+
+def _company_facts(app: dict) -> dict:
+    editable = app["status"] in Application.EDITABLE_STATUSES
+    if app["company_snapshot"] is not None and not editable:
+        return app["company_snapshot"]
+    return {
+        "workers": app["company__workers"],
+        "investment_value": app["company__investment_value"],
+        "kbli": app["company__kbli"],
+    }
+
+
+def _lost_claims(items: Sequence[dict], apps: dict[int, dict]) -> dict[int, frozenset[str]]:
+    """Resolve each item's invoice and serial claims against every live item that shares them."""
+    invoice_keys = {i["invoice_key"] for i in items if i["invoice_key"]}
+    serial_keys = {i["serial_key"] for i in items if i["serial_key"]}
+    claims = [
+        rules.Claim(
+            item_id=i["id"],
+            application_id=i["application_id"],
+            submitted_at=apps[i["application_id"]]["submitted_at"],
+            invoice_key=i["invoice_key"],
+            serial_key=i["serial_key"],
+        )
+        for i in items
+    ]
+    if invoice_keys or serial_keys:
+        rivals = (
+            MachineItem.objects.filter(
+                Q(invoice_key__in=invoice_keys) | Q(serial_key__in=serial_keys)
+            )
+            .exclude(application_id__in=list(apps))
+            .exclude(application__status__in=Application.ENDED_STATUSES)
+            .values_list(
+                "id", "application_id", "application__submitted_at", "invoice_key", "serial_key"
+            )
+        )
+        claims.extend(
+            rules.Claim(
+                item_id=pk,
+                application_id=app_id,
+                submitted_at=submitted_at,
+                # Only the keys this batch shares matter; others would only add noise.
+                invoice_key=inv if inv in invoice_keys else "",
+                serial_key=ser if ser in serial_keys else "",
+            )
+            for pk, app_id, submitted_at, inv, ser in rivals
+        )
+    return rules.resolve_claims(claims)
+
+
+def _earlier_participations(apps: dict[int, dict]) -> dict[tuple[int, int], int]:
+    """Disbursed applications of each company in programmes of earlier years."""
+    programme_years = dict(
+        Programme.objects.filter(pk__in={a["programme_id"] for a in apps.values()}).values_list(
+            "pk", "year"
+        )
+    )
+    rows = (
+        Application.objects.filter(
+            company_id__in={a["company_id"] for a in apps.values()},
+            status=Application.Status.DISBURSED,
+        )
+        .values("company_id", "programme__year")
+        .annotate(n=Count("id"))
+    )
+    by_company: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for row in rows:
+        by_company[row["company_id"]].append((row["programme__year"], row["n"]))
+    result = {}
+    for app in apps.values():
+        year = programme_years[app["programme_id"]]
+        key = (app["company_id"], app["programme_id"])
+        result[key] = sum(n for y, n in by_company.get(app["company_id"], ()) if y < year)
+    return result
+
+
+def _duplicate_documents(apps: dict[int, dict]) -> dict[int, list[rules.Finding]]:
+    """Files also uploaded to another company's application: a non-blocking flag for officers."""
+    docs = list(
+        Document.objects.filter(application_id__in=list(apps)).values_list(
+            "id", "application_id", "sha256"
+        )
+    )
+    if not docs:
+        return {}
+    hashes = {sha for _, _, sha in docs}
+    others = defaultdict(set)
+    for sha, company_id in Document.objects.filter(sha256__in=hashes).values_list(
+        "sha256", "application__company_id"
+    ):
+        others[sha].add(company_id)
+    found: dict[int, list[rules.Finding]] = defaultdict(list)
+    for doc_id, app_id, sha in docs:
+        if others[sha] - {apps[app_id]["company_id"]}:
+            found[app_id].append(rules.Finding("duplicate_document", None, {"document": doc_id}))
+    return found
+
+
+def _finding_json(finding: rules.Finding) -> dict:
+    return {"code": finding.code, "item": finding.item, "params": dict(finding.params)}
+
+
+def compute_applications(application_ids: Iterable[int]) -> int:
+    """Compute and store the results of open applications; returns how many were stored."""
+    ids = sorted(set(application_ids))
+    stored = 0
+    for start in range(0, len(ids), CHUNK):
+        stored += _compute_chunk(
+            Application.objects.filter(
+                pk__in=ids[start : start + CHUNK], status__in=Application.OPEN_STATUSES
+            )
+        )
+    return stored
+
+
+def _compute_chunk(app_query) -> int:
+    apps = {a["id"]: a for a in app_query.values(*_APP_FIELDS)}
+    if not apps:
+        return 0
+    terms = {
+        p.pk: p.terms()
+        for p in Programme.objects.filter(
+            pk__in={a["programme_id"] for a in apps.values()}
+        ).prefetch_related("rates")
+    }
+    items = list(
+        MachineItem.objects.filter(application_id__in=list(apps)).order_by().values(*_ITEM_FIELDS)
+    )
+    lost = _lost_claims(items, apps)
+    participations = _earlier_participations(apps)
+    duplicate_docs = _duplicate_documents(apps)
+    items_by_app: dict[int, list[dict]] = defaultdict(list)
+    for item in items:
+        items_by_app[item["application_id"]].append(item)
+
+    now = timezone.now()
+    app_rows = []
+    item_rows = []
+    for app_id, app in apps.items():
+        facts = _company_facts(app)
+        result = rules.compute(
+            terms[app["programme_id"]],
+            rules.CompanyFacts(
+                workers=facts["workers"],
+                investment_value=facts["investment_value"],
+                kbli=facts["kbli"],
+                earlier_participations=participations[(app["company_id"], app["programme_id"])],
+            ),
+            [
+                rules.ItemFacts(
+                    id=i["id"],
+                    price=i["price"],
+                    origin=i["origin"],
+                    invoice_date=i["invoice_date"],
+                    is_new=i["is_new"],
+                    installed_on=i["installed_on"],
+                    payment_method=i["payment_method"],
+                    lost_claims=lost.get(i["id"], frozenset()),
+                )
+                for i in items_by_app[app_id]
+            ],
+        )
+        findings = [_finding_json(f) for f in (*result.findings, *duplicate_docs.get(app_id, ()))]
+        app_rows.append(
+            (
+                app_id,
+                app["data_version"],
+                result.scale,
+                result.eligible_total,
+                result.computed_discount,
+                json.dumps(findings, default=str),
+                json.dumps(result.breakdown, default=str),
+            )
+        )
+        by_item: dict[int, list[dict]] = defaultdict(list)
+        for finding in result.findings:
+            if finding.item is not None:
+                by_item[finding.item].append({"code": finding.code, "params": dict(finding.params)})
+        for item_result in result.items:
+            item_findings = by_item.get(item_result.id, [])
+            item_rows.append(
+                (
+                    item_result.id,
+                    app_id,
+                    app["data_version"],
+                    item_result.rate,
+                    item_result.discount,
+                    json.dumps(item_findings, default=str),
+                )
+            )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return _store_postgres(app_rows, item_rows, now)
+        return _store_portable(app_rows, item_rows, now)
+
+
+def _store_postgres(app_rows: list[tuple], item_rows: list[tuple], now) -> int:
+    """Two statements per chunk: arrays in, conditional on the version each row was read at."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE subsidy_application AS a
+               SET scale = v.scale, eligible_total = v.eligible_total,
+                   computed_discount = v.computed_discount, findings = v.findings,
+                   breakdown = v.breakdown, computed_at = %s
+              FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::bigint[], %s::bigint[],
+                          %s::jsonb[], %s::jsonb[])
+                   AS v(id, version, scale, eligible_total, computed_discount, findings, breakdown)
+             WHERE a.id = v.id AND a.data_version = v.version
+            RETURNING a.id
+            """,
+            [now, *(list(column) for column in zip(*app_rows, strict=True))],
+        )
+        stored = {row[0] for row in cursor.fetchall()}
+        rows = [r for r in item_rows if r[1] in stored]
+        if rows:
+            cursor.execute(
+                """
+                UPDATE subsidy_machineitem AS m
+                   SET rate = v.rate, discount = v.discount, findings = v.findings
+                  FROM unnest(%s::bigint[], %s::numeric[], %s::bigint[], %s::jsonb[])
+                       AS v(id, rate, discount, findings)
+                 WHERE m.id = v.id
+                """,
+                [
+                    [r[0] for r in rows],
+                    [r[3] for r in rows],
+                    [r[4] for r in rows],
+                    [r[5] for r in rows],
+                ],
+            )
+    return len(stored)
+
+
+def _store_portable(app_rows: list[tuple], item_rows: list[tuple], now) -> int:
+    stored = set()
+    for app_id, version, scale, eligible, discount, findings, breakdown in app_rows:
+        if Application.objects.filter(pk=app_id, data_version=version).update(
+            scale=scale,
+            eligible_total=eligible,
+            computed_discount=discount,
+            findings=json.loads(findings),
+            breakdown=json.loads(breakdown),
+            computed_at=now,
+        ):
+            stored.add(app_id)
+    updates = [
+        MachineItem(id=r[0], rate=r[3], discount=r[4], findings=json.loads(r[5]))
+        for r in item_rows
+        if r[1] in stored
+    ]
+    MachineItem.objects.bulk_update(updates, ["rate", "discount", "findings"], batch_size=500)
+    return len(stored)
+
+
+def recompute_programme(programme_id: int) -> int:
+    """Recompute every open application of a programme, a chunk of applications at a time."""
+    last = 0
+    stored = 0
+    base = Application.objects.filter(
+        programme_id=programme_id, status__in=Application.OPEN_STATUSES
+    ).order_by("id")
+    while True:
+        ids = list(base.filter(pk__gt=last).values_list("id", flat=True)[:CHUNK])
+        if not ids:
+            return stored
+        stored += _compute_chunk(Application.objects.filter(pk__in=ids))
+        last = ids[-1]

@@ -1,0 +1,493 @@
+"""Programmes, companies, applications, machine items, documents, the audit trail and notices."""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.functional import LazyObject
+from django.utils.translation import gettext_lazy as _
+
+from . import rules, validators
+
+MAX_PRICE = 10**13
+
+
+class Scale(models.TextChoices):
+    KECIL = rules.KECIL, _("Small industry")
+    MENENGAH = rules.MENENGAH, _("Medium industry")
+    BESAR = rules.BESAR, _("Large industry")
+
+
+class RatedScale(models.TextChoices):
+    KECIL = rules.KECIL, _("Small industry")
+    MENENGAH = rules.MENENGAH, _("Medium industry")
+
+
+class Origin(models.TextChoices):
+    DOMESTIC = rules.DOMESTIC, _("Domestically made")
+    IMPORTED = rules.IMPORTED, _("Imported")
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    DEBIT_CARD = "debit_card", _("Debit card")
+    CREDIT_CARD = "credit_card", _("Credit card")
+    GIRO = "giro", _("Giro")
+    CASH = "cash", _("Cash")
+
+
+class DocumentKind(models.TextChoices):
+    NIB = "nib", _("Business registration (NIB)")
+    NPWP = "npwp", _("Tax ID (NPWP)")
+    INVOICE = "invoice", _("Invoice")
+    TAX_INVOICE = "tax_invoice", _("Tax invoice (faktur pajak)")
+    PAYMENT_PROOF = "payment_proof", _("Proof of payment")
+    INSTALLATION_PHOTO = "installation_photo", _("Installation photo")
+    MAKER_STATEMENT = "maker_statement", _("Maker's statement")
+    OTHER = "other", _("Other")
+
+
+class Programme(models.Model):
+    year = models.PositiveIntegerField(_("fiscal year"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    application_opens = models.DateField(_("applications open"))
+    application_closes = models.DateField(_("applications close"))
+    purchase_from = models.DateField(_("purchases from"))
+    purchase_to = models.DateField(_("purchases to"))
+    install_by = models.DateField(_("installed by"))
+    budget = models.BigIntegerField(_("budget"), validators=[MinValueValidator(0)])
+    min_refund = models.BigIntegerField(_("minimum refund"), validators=[MinValueValidator(0)])
+    max_refund_per_company = models.BigIntegerField(
+        _("maximum refund per company"), validators=[MinValueValidator(0)]
+    )
+    max_participations = models.PositiveIntegerField(
+        _("maximum earlier participations"), null=True, blank=True
+    )
+    required_documents = models.JSONField(
+        _("required documents"), default=list, blank=True, validators=[validators.document_kinds]
+    )
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.name}"
+
+    def terms(self) -> rules.ProgrammeTerms:
+        """The settings the refund computation reads, as plain values."""
+        return rules.ProgrammeTerms(
+            purchase_from=self.purchase_from,
+            purchase_to=self.purchase_to,
+            install_by=self.install_by,
+            rates={(r.scale, r.origin): r.rate for r in self.rates.all()},
+            min_refund=self.min_refund,
+            max_refund_per_company=self.max_refund_per_company,
+            max_participations=self.max_participations,
+        )
+
+
+class ProgrammeRate(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="rates")
+    scale = models.CharField(_("scale"), max_length=10, choices=RatedScale.choices)
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices)
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=5,
+        decimal_places=4,
+        validators=[validators.rate],
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "scale", "origin"], name="one_rate_per_scale_origin"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gt=0) & Q(rate__lte=1), name="rate_between_0_and_1"
+            ),
+        ]
+        ordering = ["scale", "origin"]
+
+    def __str__(self) -> str:
+        return f"{self.scale}/{self.origin}: {self.rate}"
+
+
+class ReferenceCounter(models.Model):
+    """Per-programme sequence of reference numbers, locked by the submitting transaction."""
+
+    programme = models.OneToOneField(
+        Programme, on_delete=models.CASCADE, primary_key=True, related_name="reference_counter"
+    )
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}: {self.last_number}"
+
+
+class Company(models.Model):
+    name = models.CharField(_("name"), max_length=200, validators=[validators.required_text])
+    nib = models.CharField(
+        _("NIB"), max_length=13, unique=True, null=True, blank=True, validators=[validators.nib]
+    )
+    npwp = models.CharField(_("NPWP"), max_length=16, blank=True, validators=[validators.npwp])
+    kbli = models.CharField(_("KBLI"), max_length=5, blank=True, validators=[validators.kbli])
+    workers = models.PositiveIntegerField(_("workers"), default=0)
+    investment_value = models.BigIntegerField(
+        _("investment value"),
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(10**15)],
+        help_text=_("Rupiah, excluding land and buildings."),
+    )
+    province = models.CharField(_("province"), max_length=2, blank=True)
+    regency = models.CharField(_("regency"), max_length=5, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    bank_name = models.CharField(_("bank name"), max_length=100, blank=True)
+    bank_account_number = models.CharField(
+        _("bank account number"), max_length=34, blank=True, validators=[validators.account_number]
+    )
+    bank_account_name = models.CharField(_("bank account name"), max_length=200, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="companies", verbose_name=_("members")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [models.Index(fields=["province"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        validators.region(self.province, self.regency)
+
+    @property
+    def scale(self) -> str:
+        return rules.company_scale(self.workers, self.investment_value)
+
+    def snapshot(self) -> dict:
+        """The company data copied onto an application at submission (DOMAIN.md)."""
+        return {
+            "name": self.name,
+            "nib": self.nib or "",
+            "npwp": self.npwp,
+            "kbli": self.kbli,
+            "workers": self.workers,
+            "investment_value": self.investment_value,
+            "province": self.province,
+            "regency": self.regency,
+            "address": self.address,
+            "bank_name": self.bank_name,
+            "bank_account_number": self.bank_account_number,
+            "bank_account_name": self.bank_account_name,
+        }
+
+
+class Application(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        UNDER_REVIEW = "under_review", _("Administrative review")
+        REVISION_REQUESTED = "revision_requested", _("Revision requested")
+        FIELD_VERIFICATION = "field_verification", _("Field verification")
+        RECOMMENDED = "recommended", _("Recommended")
+        APPROVED = "approved", _("Approved")
+        DISBURSED = "disbursed", _("Disbursed")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    OPEN_STATUSES = (
+        Status.DRAFT,
+        Status.SUBMITTED,
+        Status.UNDER_REVIEW,
+        Status.REVISION_REQUESTED,
+        Status.FIELD_VERIFICATION,
+        Status.RECOMMENDED,
+    )
+    EDITABLE_STATUSES = (Status.DRAFT, Status.REVISION_REQUESTED)
+    ENDED_STATUSES = (Status.WITHDRAWN, Status.REJECTED)
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="applications")
+    reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True)
+    # Written only by the workflow services (a conditional update), never by a form.
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
+    company_snapshot = models.JSONField(_("company data at submission"), null=True, blank=True)
+    case_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        null=True,
+        blank=True,
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    checklist = models.JSONField(null=True, blank=True)
+    # Results of the refund computation; computed_at is empty while they are stale.
+    scale = models.CharField(max_length=10, choices=Scale.choices, blank=True)
+    eligible_total = models.BigIntegerField(default=0)
+    computed_discount = models.BigIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    findings = models.JSONField(default=list, blank=True)
+    breakdown = models.JSONField(default=dict, blank=True)
+    # Bumped by every change the results depend on; a computation stores its results only
+    # if the version it read is still current, so the last change always wins.
+    data_version = models.PositiveIntegerField(default=0)
+    approved_amount = models.BigIntegerField(null=True, blank=True)
+    disbursed_amount = models.BigIntegerField(null=True, blank=True)
+    transfer_reference = models.CharField(max_length=100, blank=True)
+    transferred_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "programme"],
+                condition=~Q(status__in=["withdrawn", "rejected"]),
+                name="one_live_application_per_company_programme",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["programme", "status"]),
+            models.Index(fields=["status", "-id"]),
+            models.Index(fields=["submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"#{self.pk}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def company_facts(self) -> dict:
+        """The company data the rules and the payout use: the snapshot once submitted and frozen."""
+        if self.company_snapshot is not None and not self.is_editable:
+            return self.company_snapshot
+        return self.company.snapshot()
+
+    @property
+    def payout_bank_name(self) -> str:
+        return (self.company_snapshot or {}).get("bank_name", "")
+
+    @property
+    def payout_account_number(self) -> str:
+        return (self.company_snapshot or {}).get("bank_account_number", "")
+
+    @property
+    def payout_account_name(self) -> str:
+        return (self.company_snapshot or {}).get("bank_account_name", "")
+
+
+class MachineItem(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="items")
+    description = models.CharField(
+        _("description"), max_length=300, validators=[validators.required_text]
+    )
+    brand = models.CharField(_("brand"), max_length=100, blank=True)
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    serial_number = models.CharField(
+        _("serial number"), max_length=100, validators=[validators.required_text]
+    )
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices)
+    supplier_name = models.CharField(
+        _("supplier name"), max_length=200, validators=[validators.required_text]
+    )
+    supplier_npwp = models.CharField(
+        _("supplier NPWP"), max_length=16, validators=[validators.required_text, validators.npwp]
+    )
+    invoice_number = models.CharField(
+        _("invoice number"), max_length=100, validators=[validators.required_text]
+    )
+    tax_invoice_number = models.CharField(
+        _("tax invoice number"), max_length=100, validators=[validators.required_text]
+    )
+    invoice_date = models.DateField(_("invoice date"), validators=[validators.not_in_future])
+    price = models.BigIntegerField(
+        _("price excluding VAT"), validators=[MinValueValidator(1), MaxValueValidator(MAX_PRICE)]
+    )
+    vat = models.BigIntegerField(
+        _("VAT"), default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_PRICE)]
+    )
+    payment_method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod.choices
+    )
+    is_new = models.BooleanField(_("new machine"), default=True)
+    installed_on = models.DateField(
+        _("installed on"), null=True, blank=True, validators=[validators.not_in_future]
+    )
+    # Normalised claim keys: the same invoice or serial written differently is one claim.
+    invoice_key = models.CharField(max_length=140, editable=False, db_index=True)
+    serial_key = models.CharField(max_length=100, editable=False, db_index=True)
+    # Results of the computation.
+    rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    discount = models.BigIntegerField(default=0)
+    findings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("machine item")
+        verbose_name_plural = _("machine items")
+
+    def __str__(self) -> str:
+        return self.description
+
+    def save(self, *args, **kwargs) -> None:
+        self.invoice_key = rules.invoice_key(self.supplier_npwp, self.invoice_number)
+        self.serial_key = rules.serial_key(self.serial_number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "invoice_key", "serial_key"}
+        super().save(*args, **kwargs)
+
+
+class PrivateStorage(LazyObject):
+    """Files outside every served folder, read back only through the permission-checked view."""
+
+    def _setup(self) -> None:
+        self._wrapped = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+private_storage = PrivateStorage()
+
+
+def document_path(instance: "Document", filename: str) -> str:
+    """A random name: the uploader's file name never reaches the file system."""
+    suffix = Path(filename).suffix.lower()[:10]
+    return f"documents/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{suffix}"
+
+
+class Document(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    item = models.ForeignKey(
+        MachineItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
+    file = models.FileField(storage=private_storage, upload_to=document_path, max_length=200)
+    original_name = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=50)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.original_name}"
+
+
+class AuditEntry(models.Model):
+    """One link of the append-only, HMAC-chained audit trail (see subsidy/audit.py)."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # Plain ids, not foreign keys: the trail must outlive what it describes.
+    application_id = models.BigIntegerField(null=True, db_index=True)
+    object_type = models.CharField(max_length=20)
+    object_id = models.BigIntegerField(null=True)
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    comment = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    prev_mac = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.action} {self.object_type}#{self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The last link of the chain; its row lock orders concurrent appends."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_mac = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"audit head at {self.last_seq}"
+
+
+class Notice(models.Model):
+    """One message to one person, created with the transition that causes it, sent once."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Submission received")
+        REVISION_REQUESTED = "revision_requested", _("Revision requested")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        DISBURSED = "disbursed", _("Disbursed")
+        REMINDER = "reminder", _("Reminder")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    # (recipient, transition) for case notices, (officer, day) for digests: sent once.
+    key = models.CharField(max_length=100, unique=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, null=True, blank=True, related_name="notices"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    language = models.CharField(max_length=2, default="id")
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"]),
+            models.Index(fields=["status", "claimed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

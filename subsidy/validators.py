@@ -1,0 +1,81 @@
+"""Field checks of DOMAIN.md "Input checks": each refuses with a message naming the rule."""
+
+import re
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import regions
+
+_DIGITS = re.compile(r"\d+")
+
+
+def nib(value: str) -> None:
+    if not re.fullmatch(r"\d{13}", value or ""):
+        raise ValidationError(_("NIB must be exactly 13 digits."), code="invalid_nib")
+
+
+def npwp(value: str) -> None:
+    if value and not re.fullmatch(r"\d{15}|\d{16}", value):
+        raise ValidationError(_("NPWP must have 15 or 16 digits."), code="invalid_npwp")
+
+
+def kbli(value: str) -> None:
+    if value and not re.fullmatch(r"\d{5}", value):
+        raise ValidationError(_("KBLI must be exactly 5 digits."), code="invalid_kbli")
+
+
+def account_number(value: str) -> None:
+    if value and not re.fullmatch(r"[0-9][0-9 .-]{4,33}", value):
+        raise ValidationError(
+            _("A bank account number holds digits only (5 to 34)."), code="invalid_account"
+        )
+
+
+def required_text(value: str) -> None:
+    if not (value or "").strip():
+        raise ValidationError(_("This field may not be empty."), code="blank")
+
+
+def not_in_future(value) -> None:
+    if value is not None and value > timezone.localdate():
+        raise ValidationError(_("The date may not be in the future."), code="future_date")
+
+
+def rate(value: Decimal) -> None:
+    if value is None or not (Decimal(0) < value <= Decimal(1)):
+        raise ValidationError(
+            _("A rate must be above 0 and at most 1 (e.g. 0.4000)."), code="invalid_rate"
+        )
+
+
+def document_kinds(value: list) -> None:
+    from .models import DocumentKind
+
+    if not isinstance(value, list) or any(v not in DocumentKind.values for v in value):
+        raise ValidationError(
+            _("Required documents must be a list of: %(kinds)s.")
+            % {"kinds": ", ".join(DocumentKind.values)},
+            code="invalid_kinds",
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError(_("A document kind is listed twice."), code="duplicate_kind")
+
+
+def region(province: str, regency: str) -> None:
+    errors = {}
+    if province and province not in regions.provinces():
+        errors["province"] = _("Unknown province code.")
+    elif regency and not regions.regency_in_province(regency, province):
+        errors["regency"] = _("This regency does not lie in the province.")
+    if regency and not province:
+        errors["province"] = _("Choose the province of the regency.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def digits(value: str) -> str:
+    """NPWP and the like may be typed with punctuation; only the digits are stored."""
+    return "".join(_DIGITS.findall(value or ""))

@@ -1,0 +1,102 @@
+"""The cast of users, and the rule that service tests run in CI and skip (with why) locally."""
+
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.roles import APPLICANT, APPROVER, AUDITOR, FINANCE, VERIFIER
+from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing_service(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://... (CI sets REQUIRE_SERVICES=1)"
+    if item.get_closest_marker("redis"):
+        url = os.environ.get("REDIS_URL", "")
+        if not url:
+            return "needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0 (CI runs it)"
+        import redis
+
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        except redis.RedisError as exc:
+            return f"Redis at {url} does not answer ({exc})"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _services_required(request: pytest.FixtureRequest) -> None:
+    reason = _missing_service(request.node)
+    if reason:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path, settings) -> None:
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def applicant(db):
+    return UserFactory(username="ani", roles=[APPLICANT])
+
+
+@pytest.fixture
+def other_applicant(db):
+    return UserFactory(username="budi", roles=[APPLICANT])
+
+
+@pytest.fixture
+def verifier(db):
+    return UserFactory(username="citra", roles=[VERIFIER])
+
+
+@pytest.fixture
+def verifier2(db):
+    return UserFactory(username="dedi", roles=[VERIFIER])
+
+
+@pytest.fixture
+def approver(db):
+    return UserFactory(username="eka", roles=[APPROVER])
+
+
+@pytest.fixture
+def finance(db):
+    return UserFactory(username="fajar", roles=[FINANCE])
+
+
+@pytest.fixture
+def auditor(db):
+    return UserFactory(username="gita", roles=[AUDITOR])
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def programme(db):
+    return ProgrammeFactory()
+
+
+@pytest.fixture
+def company(applicant):
+    return CompanyFactory(members=[applicant])
+
+
+@pytest.fixture
+def other_company(other_applicant):
+    return CompanyFactory(members=[other_applicant])
+
+
+@pytest.fixture
+def api():
+    return APIClient()

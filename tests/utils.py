@@ -1,0 +1,62 @@
+"""Helpers shared by tests: API clients, uploads, complete applications."""
+
+from rest_framework.test import APIClient
+
+from subsidy import services
+
+# A minimal valid PDF: the upload check reads the content, not the name.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def pdf_upload(name: str = "faktur.pdf", content: bytes = PDF_BYTES):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+_item_counter = iter(range(1, 10**9))
+
+
+def item_data(**overrides) -> dict:
+    """A valid, eligible machine item with a unique invoice and serial number."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    n = next(_item_counter)
+    today = timezone.localdate()
+    data = {
+        "description": "Mesin CNC bubut",
+        "brand": "Krisbow",
+        "model": "KW-1000",
+        "serial_number": f"SN-{n:06d}",
+        "origin": "domestic",
+        "supplier_name": "PT Sumber Mesin",
+        "supplier_npwp": "01.234.567.8-901.000",
+        "invoice_number": f"INV/{n:05d}",
+        "tax_invoice_number": f"010.000-26.{n:08d}",
+        "invoice_date": today - dt.timedelta(days=60),
+        "price": 100_000_000,
+        "vat": 11_000_000,
+        "payment_method": "bank_transfer",
+        "is_new": True,
+        "installed_on": today - dt.timedelta(days=30),
+    }
+    data.update(overrides)
+    return data
+
+
+def complete_application(application, by, *, items: int = 1, **item_overrides):
+    """Items and every required document, ready for submission."""
+    for _ in range(items):
+        services.item_create(application=application, by=by, **item_data(**item_overrides))
+    for kind in application.programme.required_documents:
+        services.document_upload(application=application, by=by, kind=kind, file=pdf_upload())
+    application.refresh_from_db()
+    return application
