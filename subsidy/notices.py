@@ -19,8 +19,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.roles import APPLICANT, VERIFIER
+from config.errors import ServiceError
 
 from .models import Application, Notice
+from .selectors import cases_past_service_level
 
 # A claim older than this is a worker that died mid-send: the notice may be sent again.
 LEASE = dt.timedelta(seconds=getattr(settings, "NOTICE_LEASE_SECONDS", 120))
@@ -132,27 +134,14 @@ def on_transition(
     _create([_Draft(f"t{seq}:u{user.pk}", user, application, kind, context) for user in recipients])
 
 
-def overdue_cases(now: dt.datetime | None = None):
-    now = now or timezone.now()
-    limit = now - dt.timedelta(days=settings.CASE_SLA_DAYS)
-    return Application.objects.filter(
-        status__in=[
-            Application.Status.SUBMITTED,
-            Application.Status.UNDER_REVIEW,
-            Application.Status.FIELD_VERIFICATION,
-        ],
-        status_changed_at__lt=limit,
-    )
-
-
 def create_sla_digests(today: dt.date | None = None) -> list[Notice]:
     """One digest per verifier per day listing their cases waiting past the service level."""
     from django.contrib.auth import get_user_model
 
     today = today or timezone.localdate()
-    cases = overdue_cases().filter(case_officer__isnull=False).order_by("status_changed_at")
+    cases = cases_past_service_level().filter(case_officer__isnull=False)
     by_officer: dict[int, list[Application]] = {}
-    for case in cases.select_related("company"):
+    for case in cases:
         by_officer.setdefault(case.case_officer_id, []).append(case)
     officers = (
         get_user_model()
@@ -294,3 +283,12 @@ def stuck_notice_ids(now: dt.datetime | None = None) -> list[int]:
             | Q(status=Notice.Status.PENDING, created_at__lt=now - LEASE)
         ).values_list("pk", flat=True)[:10_000]
     )
+
+
+def notice_mark_read(*, notice: Notice, by: object) -> Notice:
+    """Mark one of the caller's in-app notices as read (the first reading time is kept)."""
+    if notice.recipient_id != getattr(by, "pk", None):
+        raise ServiceError("not_found", _("Not found."))
+    Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
+    notice.refresh_from_db(fields=["read_at"])
+    return notice

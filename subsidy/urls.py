@@ -1,1 +1,45 @@
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import apis
+
+router = SimpleRouter()
+router.register("programmes", apis.ProgrammeViewSet, basename="programme")
+router.register("companies", apis.CompanyViewSet, basename="company")
+router.register("applications", apis.ApplicationViewSet, basename="application")
+router.register("notifications", apis.NotificationViewSet, basename="notification")
+
+items = apis.MachineItemViewSet
+documents = apis.DocumentViewSet
+
+urlpatterns = [
+    path("regions/", apis.RegionsApi.as_view(), name="regions"),
+    path(
+        "applications/<int:application_pk>/items/",
+        items.as_view({"get": "list", "post": "create"}),
+        name="application-items",
+    ),
+    path(
+        "applications/<int:application_pk>/items/<int:pk>/",
+        items.as_view(
+            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+        ),
+        name="application-item",
+    ),
+    path(
+        "applications/<int:application_pk>/documents/",
+        documents.as_view({"get": "list", "post": "create"}),
+        name="application-documents",
+    ),
+    path(
+        "applications/<int:application_pk>/documents/<int:pk>/",
+        documents.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="application-document",
+    ),
+    path(
+        "documents/<int:pk>/download/",
+        apis.DocumentDownloadApi.as_view(),
+        name="document-download",
+    ),
+    *router.urls,
+]

@@ -188,6 +188,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentKindEnum": "subsidy.models.DocumentKind",
+        "NoticeKindEnum": "subsidy.models.Notice.Kind",
+        "ApplicationStatusEnum": "subsidy.models.Application.Status",
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,449 @@
+"""REST API v1 (API.md). Views translate: scope, check in the contract's order, call a service.
+
+Order of refusals: 401 (authentication), 404 (not visible to the caller), 403 (role), 400
+(payload), 409 (state) - the last one raised by the services.
+"""
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.roles import APPLICANT
+from config.api import ERROR_RESPONSES
+from config.errors import ServiceError
+
+from . import notices, selectors, services, workflow
+from .filters import ApplicationFilter
+from .letters import approval_letter_pdf
+from .models import Application, Company, Document, MachineItem, Notice, Programme
+from .serializers import (
+    AddMemberSerializer,
+    ApplicationSerializer,
+    AvailableActionSerializer,
+    BreakdownSerializer,
+    BudgetSerializer,
+    CompanySerializer,
+    DocumentSerializer,
+    HistoryEntrySerializer,
+    MachineItemSerializer,
+    MemberSerializer,
+    NotificationSerializer,
+    ProgrammeSerializer,
+    ProvinceSerializer,
+    TransitionSerializer,
+)
+
+READ_ERRORS = {k: v for k, v in ERROR_RESPONSES.items() if k in (401, 404)}
+
+
+def _require_applicant(user) -> None:
+    if not user.has_role(APPLICANT):
+        raise ServiceError("forbidden", _("Only applicants may do this."))
+
+
+def _validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- Programmes ----------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: ProgrammeSerializer(many=True), **READ_ERRORS}),
+    retrieve=extend_schema(responses={200: ProgrammeSerializer, **READ_ERRORS}),
+    create=extend_schema(responses={201: ProgrammeSerializer, **ERROR_RESPONSES}),
+    update=extend_schema(responses={200: ProgrammeSerializer, **ERROR_RESPONSES}),
+    partial_update=extend_schema(responses={200: ProgrammeSerializer, **ERROR_RESPONSES}),
+)
+class ProgrammeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Yearly programmes: everyone reads, superusers write."""
+
+    serializer_class = ProgrammeSerializer
+    queryset = Programme.objects.prefetch_related("rates").order_by("-year")
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        services.require_superuser(request.user)
+        data = _validated(ProgrammeSerializer, request.data)
+        rates = [{**r, "rate": str(r["rate"])} for r in data.pop("rates")]
+        programme = services.programme_create(by=request.user, rates=rates, **data)
+        return Response(ProgrammeSerializer(programme).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        programme = self.get_object()
+        services.require_superuser(request.user)
+        partial = kwargs.get("partial", False)
+        data = dict(
+            _validated(ProgrammeSerializer, request.data, instance=programme, partial=partial)
+        )
+        rates = data.pop("rates", None)
+        if rates is not None:
+            rates = [{**r, "rate": str(r["rate"])} for r in rates]
+        programme = services.programme_update(
+            programme=programme, by=request.user, rates=rates, **data
+        )
+        programme = self.get_queryset().get(pk=programme.pk)
+        return Response(ProgrammeSerializer(programme).data)
+
+    @extend_schema(responses={200: BudgetSerializer, **READ_ERRORS})
+    @action(detail=True, methods=["get"])
+    def budget(self, request: Request, pk: str | None = None) -> Response:
+        return Response(selectors.programme_budget(self.get_object()))
+
+
+# --- Companies -----------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: CompanySerializer(many=True), **READ_ERRORS}),
+    retrieve=extend_schema(responses={200: CompanySerializer, **READ_ERRORS}),
+    create=extend_schema(responses={201: CompanySerializer, **ERROR_RESPONSES}),
+    update=extend_schema(responses={200: CompanySerializer, **ERROR_RESPONSES}),
+    partial_update=extend_schema(responses={200: CompanySerializer, **ERROR_RESPONSES}),
+)
+class CompanyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """IKM companies: applicants create and edit their own, staff read all."""
+
+    serializer_class = CompanySerializer
+    filterset_fields = ["province", "regency", "kbli"]
+
+    queryset = Company.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.companies_visible_to(self.request.user).order_by("name", "id")
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        _require_applicant(request.user)
+        data = _validated(CompanySerializer, request.data)
+        company = services.company_create(by=request.user, **data)
+        return Response(CompanySerializer(company).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        company = self.get_object()
+        services.require_member(company, request.user)
+        data = _validated(
+            CompanySerializer, request.data, instance=company, partial=kwargs.get("partial", False)
+        )
+        company = services.company_update(company=company, by=request.user, **data)
+        return Response(CompanySerializer(company).data)
+
+    @extend_schema(methods=["get"], responses={200: MemberSerializer(many=True), **READ_ERRORS})
+    @extend_schema(
+        methods=["post"],
+        request=AddMemberSerializer,
+        responses={201: MemberSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def members(self, request: Request, pk: str | None = None) -> Response:
+        company = self.get_object()
+        if request.method == "GET":
+            return Response(MemberSerializer(company.members.order_by("username"), many=True).data)
+        services.require_member(company, request.user)
+        data = _validated(AddMemberSerializer, request.data)
+        user = services.company_add_member(
+            company=company, by=request.user, username=data["username"]
+        )
+        return Response(MemberSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class RegionsApi(APIView):
+    """Provinces with their regencies (Kemendagri codes) for forms."""
+
+    @extend_schema(responses={200: ProvinceSerializer(many=True), **READ_ERRORS})
+    def get(self, request: Request) -> Response:
+        return Response(ProvinceSerializer.all())
+
+
+# --- Applications --------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: ApplicationSerializer(many=True), **READ_ERRORS}),
+    retrieve=extend_schema(responses={200: ApplicationSerializer, **READ_ERRORS}),
+    create=extend_schema(responses={201: ApplicationSerializer, **ERROR_RESPONSES}),
+)
+class ApplicationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Refund applications; their state changes only through transitions."""
+
+    serializer_class = ApplicationSerializer
+    filterset_class = ApplicationFilter
+
+    queryset = Application.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.application_list(self.request.user).order_by("-id")
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        _require_applicant(request.user)
+        data = _validated(ApplicationSerializer, request.data, context={"request": request})
+        application = services.application_create(
+            by=request.user, programme=data["programme"], company=data["company"]
+        )
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=application.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(responses={200: BreakdownSerializer, **READ_ERRORS})
+    @action(detail=True, methods=["get"])
+    def breakdown(self, request: Request, pk: str | None = None) -> Response:
+        return Response(BreakdownSerializer.of(self.get_object()))
+
+    @extend_schema(
+        methods=["get"], responses={200: AvailableActionSerializer(many=True), **READ_ERRORS}
+    )
+    @extend_schema(
+        methods=["post"],
+        request=TransitionSerializer,
+        responses={200: ApplicationSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def transitions(self, request: Request, pk: str | None = None) -> Response:
+        application = self.get_object()
+        if request.method == "GET":
+            return Response(workflow.available_actions(application=application, user=request.user))
+        payload = request.data
+        if not isinstance(payload, dict):
+            raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+        name = payload.get("action")
+        if not isinstance(name, str) or name not in workflow.ACTIONS:
+            raise serializers.ValidationError(
+                {"action": [_("Choose one of: %(a)s.") % {"a": ", ".join(workflow.ACTIONS)}]}
+            )
+        extra = {k: payload[k] for k in payload if k != "action"}
+        workflow.application_transition(
+            application=application, by=request.user, action=name, **extra
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=application.pk)).data)
+
+    @extend_schema(responses={200: HistoryEntrySerializer(many=True), **READ_ERRORS})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        entries = selectors.application_history(self.get_object())
+        return Response(HistoryEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, "Approval letter"),
+            **READ_ERRORS,
+            409: ERROR_RESPONSES[409],
+        }
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def letter(self, request: Request, pk: str | None = None) -> HttpResponse:
+        application = self.get_object()
+        if application.status not in (Application.Status.APPROVED, Application.Status.DISBURSED):
+            raise ServiceError(
+                "invalid_transition", _("The approval letter exists once the case is approved.")
+            )
+        language = getattr(request.user, "language", "id") or "id"
+        response = HttpResponse(
+            approval_letter_pdf(application, language=language), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="surat-persetujuan-{application.reference}.pdf"'
+        )
+        return response
+
+
+class _ApplicationChild:
+    """Shared by items and documents: the parent application, visible to the caller or 404."""
+
+    def application(self) -> Application:
+        if not hasattr(self, "_application"):
+            self._application = get_object_or_404(
+                selectors.applications_visible_to(self.request.user).select_related("company"),
+                pk=self.kwargs["application_pk"],
+            )
+        return self._application
+
+    def check_writer(self) -> Application:
+        application = self.application()
+        services.require_member(application.company, self.request.user)
+        return application
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: MachineItemSerializer(many=True), **READ_ERRORS}),
+    retrieve=extend_schema(responses={200: MachineItemSerializer, **READ_ERRORS}),
+    create=extend_schema(responses={201: MachineItemSerializer, **ERROR_RESPONSES}),
+    update=extend_schema(responses={200: MachineItemSerializer, **ERROR_RESPONSES}),
+    partial_update=extend_schema(responses={200: MachineItemSerializer, **ERROR_RESPONSES}),
+    destroy=extend_schema(responses={204: None, **ERROR_RESPONSES}),
+)
+class MachineItemViewSet(_ApplicationChild, viewsets.ModelViewSet):
+    """The machines of an application; edited only in draft or revision_requested."""
+
+    serializer_class = MachineItemSerializer
+    pagination_class = None
+
+    queryset = MachineItem.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return MachineItem.objects.filter(application=self.application()).order_by("id")
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        application = self.check_writer()
+        data = _validated(MachineItemSerializer, request.data)
+        item = services.item_create(application=application, by=request.user, **data)
+        return Response(MachineItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        item = self.get_object()
+        self.check_writer()
+        data = _validated(
+            MachineItemSerializer, request.data, instance=item, partial=kwargs.get("partial", False)
+        )
+        item = services.item_update(item=item, by=request.user, **data)
+        return Response(MachineItemSerializer(item).data)
+
+    def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
+        item = self.get_object()
+        self.check_writer()
+        services.item_delete(item=item, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: DocumentSerializer(many=True), **READ_ERRORS}),
+    retrieve=extend_schema(responses={200: DocumentSerializer, **READ_ERRORS}),
+    create=extend_schema(responses={201: DocumentSerializer, **ERROR_RESPONSES}),
+    destroy=extend_schema(responses={204: None, **ERROR_RESPONSES}),
+)
+class DocumentViewSet(
+    _ApplicationChild,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Supporting documents (PDF, JPEG, PNG) of an application."""
+
+    serializer_class = DocumentSerializer
+    pagination_class = None
+    parser_classes = [MultiPartParser, FormParser]
+
+    queryset = Document.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return Document.objects.filter(application=self.application()).order_by("id")
+
+    def get_throttles(self) -> list:
+        if self.action == "create":
+            self.throttle_scope = "upload"
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        application = self.check_writer()
+        # Refuse an oversized body before reading it all.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > settings.DOCUMENT_MAX_BYTES + 64 * 1024:
+            raise serializers.ValidationError(
+                {
+                    "file": [
+                        _("The file is larger than %(mb)s MB.")
+                        % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}
+                    ]
+                }
+            )
+        data = _validated(DocumentSerializer, request.data)
+        document = services.document_upload(
+            application=application,
+            by=request.user,
+            kind=data["kind"],
+            file=data["file"],
+            item=data.get("item"),
+        )
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
+        document = self.get_object()
+        self.check_writer()
+        services.document_delete(document=document, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DocumentDownloadApi(APIView):
+    """Streams a document to those who may see its application."""
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            **READ_ERRORS,
+        }
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        document = get_object_or_404(selectors.documents_visible_to(request.user), pk=pk)
+        response = FileResponse(
+            document.file.open("rb"),
+            content_type=document.content_type,
+            as_attachment=True,
+            filename=document.original_name or f"document-{document.pk}",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: NotificationSerializer(many=True), **READ_ERRORS}),
+)
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's in-app notices, newest first."""
+
+    serializer_class = NotificationSerializer
+    permission_classes = [IsAuthenticated]
+
+    queryset = Notice.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.notifications_for(self.request.user)
+
+    @extend_schema(request=None, responses={200: NotificationSerializer, **READ_ERRORS})
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str | None = None) -> Response:
+        notice = notices.notice_mark_read(notice=self.get_object(), by=request.user)
+        return Response(NotificationSerializer(notice).data)

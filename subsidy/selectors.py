@@ -1,0 +1,143 @@
+"""Every non-trivial read: what a user may see, the budget, the queue, the history."""
+
+import datetime as dt
+from operator import itemgetter
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.roles import VERIFIER
+
+from .models import Application, AuditEntry, Company, Document, MachineItem, Notice, Programme
+
+
+def user_sees_everything(user) -> bool:
+    """Staff roles and superusers read every company and application, drafts included."""
+    return bool(user.is_superuser or user.is_programme_staff)
+
+
+def companies_visible_to(user) -> QuerySet[Company]:
+    companies = Company.objects.all()
+    if user_sees_everything(user):
+        return companies
+    return companies.filter(members=user)
+
+
+def applications_visible_to(user) -> QuerySet[Application]:
+    applications = Application.objects.all()
+    if user_sees_everything(user):
+        return applications
+    return applications.filter(company__members=user)
+
+
+def application_list(user) -> QuerySet[Application]:
+    """The list and detail queryset: a constant number of queries whatever the page size."""
+    return (
+        applications_visible_to(user)
+        .select_related("programme", "company", "case_officer")
+        .prefetch_related(Prefetch("items", queryset=MachineItem.objects.order_by("id")))
+    )
+
+
+def documents_visible_to(user) -> QuerySet[Document]:
+    return Document.objects.filter(application__in=applications_visible_to(user))
+
+
+def programme_budget(programme: Programme) -> dict[str, int]:
+    totals = Application.objects.filter(programme=programme).aggregate(
+        committed=Sum("approved_amount", filter=Q(status=Application.Status.APPROVED)),
+        disbursed=Sum("disbursed_amount", filter=Q(status=Application.Status.DISBURSED)),
+    )
+    committed = totals["committed"] or 0
+    disbursed = totals["disbursed"] or 0
+    return {
+        "budget": programme.budget,
+        "committed": committed,
+        "disbursed": disbursed,
+        "available": programme.budget - committed - disbursed,
+    }
+
+
+def officer_queue(officer) -> QuerySet[Application]:
+    """Cases this verifier handles, oldest waiting first."""
+    return (
+        Application.objects.filter(
+            case_officer=officer,
+            status__in=[Application.Status.UNDER_REVIEW, Application.Status.FIELD_VERIFICATION],
+        )
+        .select_related("company", "programme")
+        .order_by("status_changed_at")
+    )
+
+
+def cases_past_service_level(now: dt.datetime | None = None) -> QuerySet[Application]:
+    """Cases waiting on an officer longer than CASE_SLA_DAYS, with their case officer."""
+    now = now or timezone.now()
+    limit = now - dt.timedelta(days=settings.CASE_SLA_DAYS)
+    return (
+        Application.objects.filter(
+            status__in=[
+                Application.Status.SUBMITTED,
+                Application.Status.UNDER_REVIEW,
+                Application.Status.FIELD_VERIFICATION,
+            ],
+            status_changed_at__lt=limit,
+        )
+        .select_related("company", "case_officer")
+        .order_by("status_changed_at")
+    )
+
+
+def queues_by_officer() -> dict[str, dict[str, int]]:
+    """Per verifier: open cases and cases past the service level."""
+    from django.contrib.auth import get_user_model
+
+    late = set(cases_past_service_level().values_list("pk", flat=True))
+    result: dict[str, dict[str, int]] = {}
+    for officer in get_user_model().objects.filter(groups__name=VERIFIER).order_by("username"):
+        ids = list(officer_queue(officer).values_list("pk", flat=True))
+        result[officer.username] = {"open": len(ids), "late": len(late.intersection(ids))}
+    return result
+
+
+def application_history(application: Application) -> list[dict]:
+    """Every transition, change and notice of an application, oldest first."""
+    entries = [
+        {
+            "at": e.at,
+            "actor": e.actor.username if e.actor_id else None,
+            "action": e.action,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "comment": e.comment,
+            "changes": {"object": e.object_type, "id": e.object_id, **e.changes}
+            if e.object_type != "application"
+            else e.changes,
+        }
+        for e in AuditEntry.objects.filter(application_id=application.pk).select_related("actor")
+    ]
+    entries.extend(
+        {
+            "at": n.created_at,
+            "actor": None,
+            "action": "notice",
+            "from_status": "",
+            "to_status": "",
+            "comment": n.title,
+            "changes": {
+                "kind": n.kind,
+                "recipient": n.recipient.username,
+                "delivery": n.status,
+                "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+                "attempts": n.attempts,
+                "error": n.last_error,
+            },
+        }
+        for n in Notice.objects.filter(application=application).select_related("recipient")
+    )
+    return sorted(entries, key=itemgetter("at"))
+
+
+def notifications_for(user) -> QuerySet[Notice]:
+    return Notice.objects.filter(recipient=user).order_by("-created_at", "-id")

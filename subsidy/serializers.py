@@ -1,0 +1,415 @@
+"""HTTP in and out for the contract of API.md; rules stay in the services."""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import rules, validators
+from .models import (
+    Application,
+    Company,
+    Document,
+    DocumentKind,
+    MachineItem,
+    Notice,
+    Origin,
+    Programme,
+    RatedScale,
+)
+from .regions import province_name, provinces, regency_name
+from .workflow import ACTIONS
+
+User = get_user_model()
+
+
+def _finding_texts() -> dict[str, str]:
+    return {
+        rules.PURCHASE_OUTSIDE_WINDOW: _("The invoice date is outside the purchase window."),
+        rules.NOT_NEW: _("The machine is not new."),
+        rules.NOT_INSTALLED: _(
+            "The machine is not installed, or was installed after the deadline."
+        ),
+        rules.PAYMENT_NOT_VIA_BANK: _("Payment was not made through a bank."),
+        rules.DUPLICATE_INVOICE: _("This invoice is already claimed by another item."),
+        rules.DUPLICATE_SERIAL: _("This serial number is already claimed by another item."),
+        rules.COMPANY_NOT_IKM: _("The company is a large industry, not an IKM."),
+        rules.KBLI_NOT_MANUFACTURING: _("The KBLI code is not a manufacturing activity (10-33)."),
+        rules.PARTICIPATION_LIMIT_REACHED: _(
+            "The company has reached the limit of programme participations."
+        ),
+        rules.NO_ELIGIBLE_ITEMS: _("No machine item is eligible for a refund."),
+        rules.BELOW_MINIMUM: _("The refund is below the programme's minimum."),
+        "duplicate_document": _("The same file was uploaded for another company's application."),
+    }
+
+
+def finding_detail(code: str) -> str:
+    return _finding_texts().get(code, code)
+
+
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    item = serializers.IntegerField(allow_null=True)
+    detail = serializers.CharField()
+
+
+class ItemFindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class NpwpField(serializers.CharField):
+    """NPWP may be typed with punctuation; only its 15 or 16 digits are kept."""
+
+    def to_internal_value(self, data: object) -> str:
+        value = validators.digits(super().to_internal_value(data))
+        if value and len(value) not in (15, 16):
+            raise serializers.ValidationError(_("NPWP must have 15 or 16 digits."))
+        return value
+
+
+# --- Programmes ----------------------------------------------------------------------------
+
+
+class RateSerializer(serializers.Serializer):
+    scale = serializers.ChoiceField(choices=RatedScale.choices)
+    origin = serializers.ChoiceField(choices=Origin.choices)
+    rate = serializers.DecimalField(max_digits=5, decimal_places=4)
+
+
+class ProgrammeSerializer(serializers.ModelSerializer):
+    rates = RateSerializer(many=True)
+    required_documents = serializers.ListField(
+        child=serializers.ChoiceField(choices=DocumentKind.choices), allow_empty=True
+    )
+
+    class Meta:
+        model = Programme
+        fields = [
+            "id",
+            "year",
+            "name",
+            "application_opens",
+            "application_closes",
+            "purchase_from",
+            "purchase_to",
+            "install_by",
+            "budget",
+            "rates",
+            "min_refund",
+            "max_refund_per_company",
+            "max_participations",
+            "required_documents",
+        ]
+        extra_kwargs = {
+            "year": {"validators": []},
+            "budget": {"max_value": 10**15},
+            "min_refund": {"max_value": 10**15},
+            "max_refund_per_company": {"max_value": 10**15},
+        }
+
+    def to_representation(self, instance: Programme) -> dict:
+        data = super().to_representation(instance)
+        data["rates"] = [
+            {"scale": r.scale, "origin": r.origin, "rate": rules.rate_text(r.rate)}
+            for r in instance.rates.all()
+        ]
+        return data
+
+
+class BudgetSerializer(serializers.Serializer):
+    budget = serializers.IntegerField()
+    committed = serializers.IntegerField()
+    disbursed = serializers.IntegerField()
+    available = serializers.IntegerField()
+
+
+# --- Companies and regions -----------------------------------------------------------------
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    npwp = NpwpField(required=False, allow_blank=True, max_length=40)
+    nib = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=13, validators=[]
+    )
+    scale = serializers.CharField(read_only=True)
+    province_name = serializers.SerializerMethodField()
+    regency_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Company
+        fields = [
+            "id",
+            "name",
+            "nib",
+            "npwp",
+            "kbli",
+            "workers",
+            "investment_value",
+            "scale",
+            "province",
+            "province_name",
+            "regency",
+            "regency_name",
+            "address",
+            "bank_name",
+            "bank_account_number",
+            "bank_account_name",
+        ]
+        extra_kwargs = {"investment_value": {"max_value": 10**15}}
+
+    def validate_nib(self, value: str | None) -> str | None:
+        if value:
+            validators.nib(value)
+        return value or None
+
+    def get_province_name(self, company: Company) -> str:
+        return province_name(company.province)
+
+    def get_regency_name(self, company: Company) -> str:
+        return regency_name(company.regency)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email"]
+
+
+class AddMemberSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+
+
+class RegencySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ProvinceSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    regencies = RegencySerializer(many=True)
+
+    @staticmethod
+    def all() -> list[dict]:
+        return [
+            {
+                "code": p.code,
+                "name": p.name,
+                "regencies": [{"code": c, "name": n} for c, n in p.regencies],
+            }
+            for p in provinces().values()
+        ]
+
+
+# --- Applications, items, documents ----------------------------------------------------------
+
+
+class MachineItemSerializer(serializers.ModelSerializer):
+    supplier_npwp = NpwpField(max_length=40)
+    rate = serializers.SerializerMethodField()
+    findings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MachineItem
+        fields = [
+            "id",
+            "description",
+            "brand",
+            "model",
+            "serial_number",
+            "origin",
+            "supplier_name",
+            "supplier_npwp",
+            "invoice_number",
+            "tax_invoice_number",
+            "invoice_date",
+            "price",
+            "vat",
+            "payment_method",
+            "is_new",
+            "installed_on",
+            "rate",
+            "discount",
+            "findings",
+        ]
+        read_only_fields = ["discount"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_rate(self, item: MachineItem) -> str | None:
+        return rules.rate_text(item.rate) if item.rate is not None else None
+
+    @extend_schema_field(ItemFindingSerializer(many=True))
+    def get_findings(self, item: MachineItem) -> list[dict]:
+        return [{"code": f["code"], "detail": finding_detail(f["code"])} for f in item.findings]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    programme = serializers.PrimaryKeyRelatedField(queryset=Programme.objects.all())
+    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.none())
+    case_officer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    payout_bank_name = serializers.CharField(read_only=True)
+    payout_account_number = serializers.CharField(read_only=True)
+    payout_account_name = serializers.CharField(read_only=True)
+    company_name = serializers.CharField(source="company.name", read_only=True)
+    programme_year = serializers.IntegerField(source="programme.year", read_only=True)
+    findings = serializers.SerializerMethodField()
+    items = MachineItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "reference",
+            "programme",
+            "programme_year",
+            "company",
+            "company_name",
+            "status",
+            "scale",
+            "created_at",
+            "submitted_at",
+            "eligible_total",
+            "computed_discount",
+            "computed_at",
+            "approved_amount",
+            "disbursed_amount",
+            "payout_bank_name",
+            "payout_account_number",
+            "payout_account_name",
+            "transfer_reference",
+            "transferred_on",
+            "case_officer",
+            "findings",
+            "items",
+        ]
+        read_only_fields = [f for f in fields if f not in ("programme", "company")]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            # Another company's id is simply not a valid choice (400), never a leak.
+            self.fields["company"].queryset = Company.objects.filter(members=request.user)
+
+    @extend_schema_field(FindingSerializer(many=True))
+    def get_findings(self, application: Application) -> list[dict]:
+        request = self.context.get("request")
+        officer = request is not None and (
+            request.user.is_superuser or request.user.is_programme_staff
+        )
+        return [
+            {"code": f["code"], "item": f.get("item"), "detail": finding_detail(f["code"])}
+            for f in application.findings
+            # A file shared between companies is a lead for officers, not a verdict to show.
+            if officer or f["code"] != "duplicate_document"
+        ]
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    item = serializers.PrimaryKeyRelatedField(
+        queryset=MachineItem.objects.all(), required=False, allow_null=True
+    )
+    file = serializers.FileField(write_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "kind",
+            "item",
+            "file",
+            "original_name",
+            "size",
+            "content_type",
+            "sha256",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = ["original_name", "size", "content_type", "sha256", "uploaded_at"]
+
+    def get_download_url(self, document: Document) -> str:
+        return f"/api/v1/documents/{document.pk}/download/"
+
+
+class ChecklistSerializer(serializers.Serializer):
+    machines_present = serializers.BooleanField()
+    machines_new = serializers.BooleanField()
+    machines_installed = serializers.BooleanField()
+    not_transferred = serializers.BooleanField()
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=ACTIONS)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, help_text="Reason for reject and request_revision."
+    )
+    checklist = ChecklistSerializer(required=False, help_text="recommend only.")
+    transfer_reference = serializers.CharField(required=False, help_text="disburse only.")
+    transferred_on = serializers.DateField(required=False, help_text="disburse only.")
+
+
+class AvailableActionSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    label = serializers.CharField()
+    to_status = serializers.CharField()
+    requires = serializers.CharField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True)
+    action = serializers.CharField()
+    from_status = serializers.CharField(allow_blank=True)
+    to_status = serializers.CharField(allow_blank=True)
+    comment = serializers.CharField(allow_blank=True)
+    changes = serializers.DictField()
+
+
+class BreakdownSerializer(serializers.Serializer):
+    """The stored computation, as an auditor re-computes it by hand."""
+
+    application = serializers.IntegerField()
+    reference = serializers.CharField(allow_null=True)
+    computed_at = serializers.DateTimeField(allow_null=True)
+    stale = serializers.BooleanField()
+    programme = serializers.DictField(help_text="The programme settings used.")
+    company = serializers.DictField(help_text="Workers, investment, KBLI and scale used.")
+    items = serializers.ListField(
+        child=serializers.DictField(), help_text="Price, rate, discount and exclusion codes."
+    )
+    eligible_total = serializers.IntegerField()
+    max_refund_per_company = serializers.IntegerField()
+    cap_applied = serializers.BooleanField()
+    computed_discount = serializers.IntegerField()
+    min_refund = serializers.IntegerField()
+    blocking = serializers.ListField(child=serializers.CharField())
+
+    @staticmethod
+    def of(application: Application) -> dict:
+        stored = application.breakdown or {}
+        return {
+            "application": application.pk,
+            "reference": application.reference,
+            "computed_at": application.computed_at,
+            "stale": application.computed_at is None,
+            "programme": stored.get("programme", {}),
+            "company": stored.get("company", {}),
+            "items": stored.get("items", []),
+            "eligible_total": application.eligible_total,
+            "max_refund_per_company": stored.get("max_refund_per_company", 0),
+            "cap_applied": stored.get("cap_applied", False),
+            "computed_discount": application.computed_discount,
+            "min_refund": stored.get("min_refund", 0),
+            "blocking": stored.get("blocking", []),
+        }
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notice
+        fields = ["id", "kind", "application", "title", "body", "created_at", "read_at"]
+        read_only_fields = fields
