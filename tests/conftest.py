@@ -100,3 +100,21 @@ def other_company(other_applicant):
 @pytest.fixture
 def api():
     return APIClient()
+
+
+@pytest.fixture
+def real_worker(tmp_path, transactional_db):
+    """A real Celery worker on Redis and the test PostgreSQL database (see tests/workers.py)."""
+    from tests.workers import RealWorker, restore_broker, use_broker
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a real worker needs PostgreSQL to share the test database")
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    worker = RealWorker(mail_dir, tmp_path)
+    saved = use_broker(worker.queue)
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        restore_broker(saved)

@@ -23,3 +23,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 DEMO_USERS_ALLOWED = True
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 TEST_REDIS_URL = env.str("REDIS_URL", default="")
+# A real worker started by a test writes e-mails where the test can read them.
+if env.str("TEST_EMAIL_FILE_PATH", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env.str("TEST_EMAIL_FILE_PATH")

@@ -1,0 +1,141 @@
+"""A real Celery worker process on Redis, consuming a queue of its own, for service tests.
+
+The worker reads the test database (PostgreSQL: the test data must be committed, so tests
+using it are `transaction=True`) and writes e-mails as files into a temporary folder.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from config.celery_app import app
+
+ROOT = Path(settings.BASE_DIR)
+
+
+class RealWorker:
+    def __init__(self, mail_dir: Path, log_dir: Path) -> None:
+        self.queue = f"test-{uuid.uuid4().hex[:12]}"
+        self.mail_dir = mail_dir
+        self.log_dir = log_dir
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    def env(self) -> dict[str, str]:
+        db = connection.settings_dict
+        url = (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        )
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": url,
+            "REDIS_URL": os.environ["REDIS_URL"],
+            "TEST_EMAIL_FILE_PATH": str(self.mail_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start(self, concurrency: int = 1) -> None:
+        """Start the worker and wait until it answers a ping on its queue."""
+        self.starts += 1
+        log = open(self.log_dir / f"worker-{self.starts}.log", "wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config.celery_app",
+                "worker",
+                "-Q",
+                self.queue,
+                "-n",
+                f"{self.queue}-{self.starts}@%h",
+                "--concurrency",
+                str(concurrency),
+                "--prefetch-multiplier",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log()}")
+            replies = app.control.ping(
+                destination=[f"{self.queue}-{self.starts}@{os.uname()[1]}"], timeout=1
+            )
+            if replies:
+                return
+        raise RuntimeError(f"worker did not start: {self.log()}")
+
+    def log(self) -> str:
+        path = self.log_dir / f"worker-{self.starts}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and pool children), as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def mails(self) -> list[Path]:
+        return sorted(self.mail_dir.glob("*.log"))
+
+
+def use_broker(queue: str) -> dict:
+    """Point this process's Celery app at Redis and the worker's queue; returns what to restore."""
+    saved = {
+        key: app.conf.get(key)
+        for key in ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
+    }
+    app.conf.update(
+        broker_url=os.environ["REDIS_URL"],
+        result_backend=os.environ["REDIS_URL"],
+        task_always_eager=False,
+        task_default_queue=queue,
+    )
+    _reset_connections()
+    return saved
+
+
+def restore_broker(saved: dict) -> None:
+    app.conf.update(**saved)
+    _reset_connections()
+
+
+def _reset_connections() -> None:
+    # The producer pool and the result backend are cached with the old URLs.
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
