@@ -68,8 +68,8 @@ bench: install-dev
 	$(BIN)/python bench/recompute_programme.py --items 100000
 
 messages: install-dev
-	$(BIN)/python manage.py makemessages -l id -l en --no-obsolete
-	$(BIN)/python manage.py compilemessages
+	$(BIN)/python manage.py makemessages -l id -l en --no-obsolete -i ".venv/*" -i "bench/*" -i "tests/*"
+	$(BIN)/python manage.py compilemessages -i .venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var

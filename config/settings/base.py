@@ -103,6 +103,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Programme operations.
 CASE_SLA_DAYS = read("CASE_SLA_DAYS", env.int, default=14)
+# A notice claimed longer ago than this is taken to belong to a dead worker and is sent again;
+# it must exceed the send task's hard time limit (90 s).
+NOTICE_LEASE_SECONDS = read("NOTICE_LEASE_SECONDS", env.int, default=120)
 # Key of the audit trail's HMAC chain; never stored in the database.
 AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
 
