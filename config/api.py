@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -14,9 +15,31 @@ from .errors import ServiceError
 
 
 class Pagination(PageNumberPagination):
+    """`?page=` (from 1) and `?page_size=` (capped at 200, not refused)."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_number(self, request: Request, paginator: object) -> int | str:
+        # A page that is not a whole number is a bad parameter (400); one past the end is 404.
+        number = super().get_page_number(request, paginator)
+        if isinstance(number, str) and not (number.isascii() and number.isdigit() and int(number)):
+            raise exceptions.ValidationError(
+                {self.page_query_param: [_("A page is a whole number from 1.")]}
+            )
+        return number
+
+    def get_schema_operation_parameters(self, view: object) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["description"] = _(
+                    "Number of results per page (default %(default)s, at most %(max)s)."
+                ) % {"default": self.page_size, "max": self.max_page_size}
+        return parameters
 
 
 def _flatten(detail) -> object:
@@ -78,6 +101,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
                 body["retry_after"] = int(exc.wait)
             if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
                 body["errors"] = {"non_field_errors": [str(exc.detail)]}
+                # A body the API cannot read is invalid input: the contract's 400, not 415.
+                response.status_code = 400
             response.data = body
             return response
     response.data = {"code": "error", "detail": str(getattr(exc, "detail", exc))}
@@ -87,12 +112,25 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 ErrorSerializer = inline_serializer(
     name="Error",
     fields={
-        "code": serializers.CharField(),
-        "detail": serializers.CharField(),
+        "code": serializers.CharField(help_text="Machine code: invalid, forbidden, four_eyes, ..."),
+        "detail": serializers.CharField(help_text="A sentence in the caller's language."),
         "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()), required=False
+            required=False,
+            help_text="code invalid: the messages of each field (a list, or nested for a list "
+            "or object field).",
         ),
-        "missing": serializers.ListField(child=serializers.CharField(), required=False),
+        "missing": serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="code incomplete."
+        ),
+        "status": serializers.CharField(
+            required=False, help_text="code invalid_transition: the application's status."
+        ),
+        "available": serializers.IntegerField(
+            required=False, help_text="code budget_exhausted: Rupiah left in the budget."
+        ),
+        "retry_after": serializers.IntegerField(
+            required=False, help_text="code throttled: seconds to wait."
+        ),
     },
 )
 
@@ -106,3 +144,13 @@ ERROR_RESPONSES = {
     409: OpenApiResponse(ErrorSerializer, description="The state forbids it."),
     429: OpenApiResponse(ErrorSerializer, description="Throttled."),
 }
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """The refusals one operation can give, for its schema."""
+    return {code: ERROR_RESPONSES[code] for code in codes}
+
+
+# Reads: no credentials, or not visible; lists also refuse a bad filter or page (400).
+READ_ERRORS = error_responses(401, 404)
+LIST_ERRORS = error_responses(400, 401, 404)

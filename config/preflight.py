@@ -15,6 +15,7 @@ def explain(exc: BaseException) -> str | None:
     """One line for a dependency that is down; None for an error that is a real bug."""
     if isinstance(exc, OperationalError):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first.rstrip(".")
         return (
             f"Database unreachable ({_database_hint()}): {first}. "
             "Check DATABASE_URL and that the server is running."
@@ -22,7 +23,7 @@ def explain(exc: BaseException) -> str | None:
     name = type(exc).__module__ + "." + type(exc).__name__
     if name.startswith(("redis.", "kombu.")) or "OperationalError" in name:
         return (
-            f"Redis unreachable at {settings.REDIS_URL}: {exc}. "
+            f"Redis unreachable at {settings.REDIS_URL}: {str(exc).rstrip('.')}. "
             "Check REDIS_URL and that redis-server is running, "
             "or unset REDIS_URL to run tasks eagerly."
         )

@@ -9,7 +9,13 @@ from rest_framework.test import APIClient
 from accounts.roles import APPLICANT, APPROVER, AUDITOR, FINANCE, VERIFIER
 from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
 
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+# The same words the settings accept (config/settings/env.py read_bool).
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "").strip().lower() in {
+    "1",
+    "true",
+    "yes",
+    "on",
+}
 
 
 def _missing_service(item: pytest.Item) -> str | None:

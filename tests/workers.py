@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from kombu import pools
 
 from config.celery_app import app
 
@@ -131,8 +132,8 @@ def restore_broker(saved: dict) -> None:
 
 def _reset_connections() -> None:
     # The producer pool and the result backend are cached with the old URLs.
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # kombu keeps pools in a shared registry: reset it, not just our handle on it.
+    pools.reset()
     app._pool = None
     amqp = app.__dict__.get("amqp")
     if amqp is not None:

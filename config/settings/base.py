@@ -3,9 +3,19 @@
 from pathlib import Path
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import env, read, read_bool, read_database, read_redis_url
+from .env import (
+    env,
+    read,
+    read_bool,
+    read_database,
+    read_int,
+    read_log_level,
+    read_rate,
+    read_redis_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -33,6 +43,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ (admin, Swagger UI from the sidecar) from gunicorn: no CDN, no extra server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,15 +109,15 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 PRIVATE_MEDIA_ROOT = Path(
     read("PRIVATE_MEDIA_ROOT", env.str, default=str(BASE_DIR / "var" / "private"))
 )
-DOCUMENT_MAX_BYTES = read("DOCUMENT_MAX_MB", env.int, default=10) * 1024 * 1024
+DOCUMENT_MAX_BYTES = read_int("DOCUMENT_MAX_MB", default=10, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Programme operations.
-CASE_SLA_DAYS = read("CASE_SLA_DAYS", env.int, default=14)
+CASE_SLA_DAYS = read_int("CASE_SLA_DAYS", default=14, minimum=1)
 # A notice claimed longer ago than this is taken to belong to a dead worker and is sent again;
 # it must exceed the send task's hard time limit (90 s).
-NOTICE_LEASE_SECONDS = read("NOTICE_LEASE_SECONDS", env.int, default=120)
+NOTICE_LEASE_SECONDS = read_int("NOTICE_LEASE_SECONDS", default=120, minimum=1)
 # Key of the audit trail's HMAC chain; never stored in the database.
 AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
 
@@ -135,8 +147,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = read("CELERY_TASK_SOFT_TIME_LIMIT", env.int, default=300)
-CELERY_TASK_TIME_LIMIT = read("CELERY_TASK_TIME_LIMIT", env.int, default=360)
+CELERY_TASK_SOFT_TIME_LIMIT = read_int("CELERY_TASK_SOFT_TIME_LIMIT", default=300, minimum=1)
+CELERY_TASK_TIME_LIMIT = read_int("CELERY_TASK_TIME_LIMIT", default=360, minimum=1)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "CELERY_TASK_TIME_LIMIT must be above CELERY_TASK_SOFT_TIME_LIMIT "
+        "(the soft limit lets a task clean up before the hard one kills it)."
+    )
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
@@ -157,7 +174,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- E-mail: console unless EMAIL_URL names an SMTP server.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 if env.str("EMAIL_URL", default=""):
-    globals().update(read("EMAIL_URL", env.email_url))
+    globals().update(
+        read("EMAIL_URL", env.email_url, help_text="Use e.g. smtp://host:25 or consolemail://.")
+    )
 DEFAULT_FROM_EMAIL = read(
     "DEFAULT_FROM_EMAIL", env.str, default="Restrukturisasi Mesin IKM <noreply@localhost>"
 )
@@ -175,9 +194,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "auth": read("THROTTLE_AUTH", env.str, default="20/min"),
-        "register": read("THROTTLE_REGISTER", env.str, default="10/hour"),
-        "upload": read("THROTTLE_UPLOAD", env.str, default="60/hour"),
+        "auth": read_rate("THROTTLE_AUTH", default="20/min"),
+        "register": read_rate("THROTTLE_REGISTER", default="10/hour"),
+        "upload": read_rate("THROTTLE_UPLOAD", default="60/hour"),
     },
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -203,7 +222,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": read("LOG_LEVEL", env.str, default="INFO")},
+    "root": {"handlers": ["console"], "level": read_log_level("LOG_LEVEL", default="INFO")},
 }
 
 DEMO_USERS_ALLOWED = False

@@ -1,5 +1,6 @@
 """Reading settings from the environment, failing with a message that names the variable."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ def read(name: str, cast: Callable[..., Any], default: Any = _NOT_SET, help_text
         return cast(name, default=default)
     except ImproperlyConfigured as exc:
         if name not in str(exc):
-            raise ImproperlyConfigured(f"{name}: {exc}") from None
+            raise ImproperlyConfigured(f"{name}: {exc} {help_text}".strip()) from None
         raise ImproperlyConfigured(f"{exc} {help_text}".strip()) from None
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ImproperlyConfigured(
@@ -74,3 +75,39 @@ def read_redis_url(name: str) -> str:
             f"Environment variable {name} is malformed: expected redis://host:6379/0."
         )
     return raw
+
+
+def read_int(name: str, default: int, minimum: int) -> int:
+    """An integer setting with a lower bound (a zero SLA or size limit is a typo, not a choice)."""
+    value = read(name, env.int, default=default)
+    if value < minimum:
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={value} must be at least {minimum}."
+        )
+    return value
+
+
+_RATE = re.compile(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def read_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as 20/min; a bad one would otherwise fail every request."""
+    value = env.str(name, default=default).strip()
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={value!r} is not a rate: use e.g. 20/min or 100/hour."
+        )
+    return value
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def read_log_level(name: str, default: str) -> str:
+    value = env.str(name, default=default).strip().upper()
+    if value not in LOG_LEVELS:
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={value!r} is not a log level: "
+            f"use {', '.join(LOG_LEVELS)}."
+        )
+    return value

@@ -2,8 +2,9 @@
 
 from .base import *  # noqa: F403
 from .base import SECRET_KEY, env
+from .env import read_bool
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = read_bool("DJANGO_DEBUG", default=True)
 # A fixed key is fine here: this settings module never serves the public.
 SECRET_KEY = SECRET_KEY or "local-only-insecure-key-do-not-use-in-production"
 AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="local-only-audit-key")

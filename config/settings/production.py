@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import AUDIT_HMAC_KEY, SECRET_KEY, env, read, read_bool
+from .base import AUDIT_HMAC_KEY, DATABASES, SECRET_KEY, env, read, read_bool
 
 if read_bool("DJANGO_DEBUG", default=False):
     raise ImproperlyConfigured("DJANGO_DEBUG must not be on in production.")
@@ -16,10 +16,16 @@ if len(AUDIT_HMAC_KEY) < 32:
     raise ImproperlyConfigured(
         "AUDIT_HMAC_KEY must be set in production (32 or more random characters)."
     )
-ALLOWED_HOSTS = read("DJANGO_ALLOWED_HOSTS", env.list)
+ALLOWED_HOSTS = [h for h in read("DJANGO_ALLOWED_HOSTS", env.list) if h]
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the host(s) in production.")
 if not env.str("EMAIL_URL", default=""):
     raise ImproperlyConfigured("EMAIL_URL must name the SMTP server in production.")
 
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = read_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
@@ -30,7 +36,9 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-if not env.str("DATABASE_URL", default=""):
+if not env.str("DATABASE_URL", default="") or not DATABASES["default"]["ENGINE"].endswith(
+    "postgresql"
+):
     raise ImproperlyConfigured("DATABASE_URL must name the PostgreSQL database in production.")
 if not env.str("REDIS_URL", default=""):
     raise ImproperlyConfigured("REDIS_URL must name the Redis broker in production.")

@@ -9,8 +9,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         database = check_database()
         if database != "ok":
-            raise CommandError(database)
+            raise CommandError(database, returncode=2)
         redis_state = check_redis()
         if redis_state not in {"ok", "eager"}:
-            raise CommandError(redis_state)
+            raise CommandError(redis_state, returncode=2)
         self.stdout.write(f"database: ok, broker: {redis_state}")

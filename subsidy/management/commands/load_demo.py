@@ -20,6 +20,10 @@ DEMO_USERS = (
 )
 
 
+def _first(queryset):
+    return queryset.order_by("id").first()
+
+
 class Command(BaseCommand):
     help = "Load the demo users (one per role), the 2026 preset programme and a small demo set."
 
@@ -43,9 +47,19 @@ class Command(BaseCommand):
             programme = ensure_preset_programme()
         if not programme.applications.exists() and options["applications"]:
             call_command("seed_demo", applications=options["applications"], stdout=self.stdout)
+        self._give_demo_applicant_a_company(programme)
         self.stdout.write("Demo logins (local only):")
         for username, role, password in DEMO_USERS:
             self.stdout.write(f"  {username:<12} {password:<24} {role or 'superuser'}")
         self.stdout.write(
             "App: http://127.0.0.1:8000/api/docs/  Admin: http://127.0.0.1:8000/admin/"
         )
+
+    def _give_demo_applicant_a_company(self, programme) -> None:
+        """The demo applicant acts for a seeded company with a draft, so the login shows work."""
+        applicant = User.objects.get(username="pemohon")
+        if applicant.companies.exists():
+            return
+        draft = _first(programme.applications.filter(status="draft"))
+        if draft is not None:
+            draft.company.members.add(applicant)

@@ -1,0 +1,319 @@
+"""Registration, tokens and /me: what an IKM owner's phone or an integration sees."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import translation
+from rest_framework.test import APIClient
+
+from accounts.roles import APPLICANT
+from tests.factories import CompanyFactory, UserFactory
+
+User = get_user_model()
+
+REGISTER = "/api/v1/auth/register/"
+TOKEN = "/api/v1/auth/token/"
+ME = "/api/v1/me/"
+STRONG_PASSWORD = "Mesin-bubut-2026"
+FACTORY_PASSWORD = "Pw-for-tests-1"  # tests/factories.py UserFactory
+REQUIRED_ID = "Bidang ini harus diisi."
+REQUIRED_EN = "This field is required."
+# Django REST framework's own Indonesian catalogue; the project's messages are not yet translated.
+INVALID_EMAIL_ID = "Masukkan alamat email dengan format yang benar."
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request activates its language on the test thread; do not leak it into other tests.
+    yield
+    translation.deactivate()
+
+
+def register(api: APIClient, **overrides: object):
+    data = {"username": "sari", "email": "sari@example.test", "password": STRONG_PASSWORD}
+    data.update(overrides)
+    return api.post(REGISTER, data, format="json")
+
+
+def token_client(user, password: str = FACTORY_PASSWORD) -> APIClient:
+    """A client that signs in as an integration would: a token from the token endpoint."""
+    api = APIClient()
+    response = api.post(TOKEN, {"username": user.username, "password": password}, format="json")
+    assert response.status_code == 200, response.json()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    return api
+
+
+def test_register_creates_an_applicant_speaking_indonesian(api) -> None:
+    response = register(api)
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["username"] == "sari"
+    assert body["email"] == "sari@example.test"
+    assert body["roles"] == [APPLICANT]
+    assert body["language"] == "id"
+    assert body["companies"] == []
+    assert "password" not in body
+    assert User.objects.get(username="sari").check_password(STRONG_PASSWORD)
+
+
+def test_registered_user_can_get_a_token_and_see_itself_as_applicant(api) -> None:
+    register(api)
+
+    response = api.post(TOKEN, {"username": "sari", "password": STRONG_PASSWORD}, format="json")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    me = api.get(ME)
+
+    assert me.status_code == 200
+    assert me.json()["roles"] == [APPLICANT]
+
+
+def test_register_never_grants_a_staff_role_even_when_asked(api) -> None:
+    response = register(api, roles=["approver"], is_superuser=True)
+
+    assert response.status_code == 201
+    assert response.json()["roles"] == [APPLICANT]
+    assert not User.objects.get(username="sari").is_superuser
+
+
+def test_register_refuses_a_taken_username(api, applicant) -> None:
+    response = register(api, username=applicant.username)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert list(body["errors"]) == ["username"]
+
+
+def test_register_refuses_a_username_taken_in_another_case(api, applicant) -> None:
+    response = register(api, username=applicant.username.upper())
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["username"]
+
+
+@pytest.mark.parametrize("password", ["123", "password", "12345678901", "sari@example.test"])
+def test_register_refuses_a_weak_password(api, password: str) -> None:
+    response = register(api, password=password)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["errors"]["password"]
+    assert not User.objects.filter(username="sari").exists()
+
+
+def test_register_refuses_an_invalid_email(api) -> None:
+    response = register(api, email="not-an-email")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["email"]
+
+
+def test_register_names_every_missing_field(api) -> None:
+    response = api.post(REGISTER, {}, format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert set(body["errors"]) == {"username", "email", "password"}
+
+
+def test_register_refuses_values_of_the_wrong_type(api) -> None:
+    response = api.post(
+        REGISTER, {"username": ["sari"], "email": 5, "password": {"a": 1}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"username", "email", "password"}
+
+
+@pytest.mark.parametrize("body", ["[]", "null", '"sari"', "42"])
+def test_register_refuses_a_json_body_that_is_not_an_object(api, body: str) -> None:
+    response = api.post(REGISTER, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_register_refuses_broken_json(api) -> None:
+    response = api.post(REGISTER, '{"username": "sari",', content_type="application/json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["errors"]["non_field_errors"]
+
+
+def test_register_refuses_a_body_that_is_not_json(api) -> None:
+    response = api.post(REGISTER, "username=sari", content_type="text/plain")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["errors"]["non_field_errors"]
+
+
+def test_register_refuses_an_overlong_password(api) -> None:
+    response = register(api, password="Aa1-" * 40)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["password"]
+
+
+def test_token_is_given_for_the_right_credentials(api, applicant) -> None:
+    response = api.post(
+        TOKEN, {"username": applicant.username, "password": FACTORY_PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert list(body) == ["token"]
+    assert body["token"]
+
+
+def test_token_is_refused_for_a_wrong_password(api, applicant) -> None:
+    response = api.post(
+        TOKEN, {"username": applicant.username, "password": "wrong-password"}, format="json"
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["errors"]["non_field_errors"]
+    assert "token" not in body
+
+
+def test_token_is_refused_for_an_unknown_user(api) -> None:
+    response = api.post(TOKEN, {"username": "nobody", "password": "whatever-1"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_token_is_refused_for_an_inactive_user(api) -> None:
+    user = UserFactory(is_active=False)
+
+    response = api.post(
+        TOKEN, {"username": user.username, "password": FACTORY_PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 400
+
+
+def test_token_request_without_password_names_the_field(api) -> None:
+    response = api.post(TOKEN, {"username": "sari"}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["password"]
+
+
+def test_me_without_credentials_is_401_not_authenticated(api) -> None:
+    response = api.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_me_with_an_unknown_token_is_401_not_authenticated(api) -> None:
+    api.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef")
+
+    response = api.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_me_shows_the_user_roles_and_companies(applicant) -> None:
+    company = CompanyFactory(members=[applicant])
+    CompanyFactory()  # another company's data never shows
+
+    response = token_client(applicant).get(ME)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": applicant.id,
+        "username": applicant.username,
+        "email": applicant.email,
+        "language": "id",
+        "roles": [APPLICANT],
+        "companies": [company.id],
+    }
+
+
+def test_me_shows_a_staff_role(verifier) -> None:
+    response = token_client(verifier).get(ME)
+
+    assert response.json()["roles"] == ["verifier"]
+    assert response.json()["companies"] == []
+
+
+def test_patch_me_changes_email_and_language(applicant) -> None:
+    api = token_client(applicant)
+
+    response = api.patch(ME, {"email": "ani@ikm.test", "language": "en"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["email"] == "ani@ikm.test"
+    assert response.json()["language"] == "en"
+    applicant.refresh_from_db()
+    assert (applicant.email, applicant.language) == ("ani@ikm.test", "en")
+
+
+def test_patch_me_refuses_an_unknown_language(applicant) -> None:
+    response = token_client(applicant).patch(ME, {"language": "xx"}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["language"]
+    applicant.refresh_from_db()
+    assert applicant.language == "id"
+
+
+def test_patch_me_cannot_change_the_username(applicant) -> None:
+    response = token_client(applicant).patch(ME, {"username": "hacker"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["username"] == applicant.username
+
+
+def test_error_details_follow_the_user_language_once_set_to_english(applicant) -> None:
+    api = token_client(applicant)
+    api.patch(ME, {"language": "en"}, format="json")
+
+    # The browser still asks for Indonesian: the user's own choice wins.
+    response = api.patch(ME, {"email": "not-an-email"}, format="json", HTTP_ACCEPT_LANGUAGE="id")
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["email"] == ["Enter a valid email address."]
+
+
+def test_error_details_of_an_indonesian_user_are_in_indonesian(applicant) -> None:
+    response = token_client(applicant).patch(
+        ME, {"email": "not-an-email"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["email"] == [INVALID_EMAIL_ID]
+
+
+def test_error_details_are_indonesian_by_default_for_anonymous_callers(api) -> None:
+    response = api.post(REGISTER, {}, format="json")
+
+    assert response.json()["errors"]["username"] == [REQUIRED_ID]
+
+
+def test_error_details_follow_accept_language_for_anonymous_callers(api) -> None:
+    response = api.post(REGISTER, {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.json()["errors"]["username"] == [REQUIRED_EN]
+
+
+def test_401_detail_follows_accept_language_for_anonymous_callers(api) -> None:
+    english = api.get(ME, HTTP_ACCEPT_LANGUAGE="en")
+    indonesian = api.get(ME)
+
+    assert english.json()["detail"] == "Authentication credentials were not provided."
+    assert indonesian.json()["code"] == "not_authenticated"
+    assert indonesian.json()["detail"] not in {"", english.json()["detail"]}

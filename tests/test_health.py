@@ -1,0 +1,110 @@
+"""GET /healthz: 200 while the database and the broker answer, 503 naming what is down."""
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from kombu import pools
+
+from config.celery_app import app as celery_app
+
+UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_ok_and_eager_broker_under_test_settings(client) -> None:
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "eager"}
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_with_the_reason_when_the_database_is_down(client, monkeypatch) -> None:
+    reason = "Database unreachable (PostgreSQL at db:5432/ikm): refused. Check DATABASE_URL."
+    monkeypatch.setattr("config.health.check_database", lambda: reason)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == "down"
+    assert body["broker"] == "eager"
+    assert body["errors"] == {"database": reason}
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_quickly_when_redis_does_not_answer(client, settings) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.REDIS_URL = UNREACHABLE_REDIS_URL
+
+    started = time.monotonic()
+    response = client.get("/healthz")
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == "ok"
+    assert body["broker"] == "down"
+    assert "Redis unreachable" in body["errors"]["broker"]
+    assert elapsed < 5
+
+
+CELERY_KEYS = ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
+
+
+def _forget_celery_connections() -> None:
+    # The app caches its queues, connection pool and result backend on first use; dropping
+    # them makes the next use read the broker, the backend and the queue afresh. The pools
+    # live in kombu's registry: closing one there without removing it breaks the next user.
+    pools.reset()
+    celery_app._pool = None
+    celery_app.__dict__.pop("amqp", None)
+    celery_app._backend_cache = None
+    celery_app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def redis_broker(settings) -> Iterator[str]:
+    """The Celery app on the real Redis of REDIS_URL, on a queue no other test process uses."""
+    url = os.environ["REDIS_URL"]
+    queue = f"healthz-{os.getpid()}"
+    # What /healthz reads from the Django settings.
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.REDIS_URL = url
+    # What Celery reads: its own changes take precedence over the Django settings, and
+    # other tests may have left some there, so set and restore them on the app itself.
+    changes = celery_app.conf.changes
+    saved = {key: changes[key] for key in CELERY_KEYS if key in changes}
+    celery_app.conf.update(
+        broker_url=url, result_backend=url, task_always_eager=False, task_default_queue=queue
+    )
+    _forget_celery_connections()
+    try:
+        yield queue
+    finally:
+        for key in CELERY_KEYS:
+            changes.pop(key, None)
+        changes.update(saved)
+        _forget_celery_connections()
+        # Leave no per-run queue behind (kombu's key names for a queue and its bindings).
+        redis.Redis.from_url(url).delete(
+            queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+        )
+
+
+@pytest.mark.redis
+# Celery's Django fix-up closes this thread's database connection when the worker starts;
+# outside a test transaction the next query simply reconnects.
+@pytest.mark.django_db(transaction=True)
+def test_healthz_reports_broker_ok_when_a_worker_answers_through_redis(
+    client, redis_broker: str
+) -> None:
+    with start_worker(celery_app, queues=[redis_broker], perform_ping_check=False):
+        response = client.get("/healthz")
+
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"database": "ok", "broker": "ok"}
