@@ -4,6 +4,11 @@ Each entry's MAC covers its own content and the previous entry's MAC, keyed by
 AUDIT_HMAC_KEY from the environment. Someone who can write to the database but does
 not hold the key can neither edit, delete, reorder nor insert an entry without
 `verify_audit_trail` finding the first broken link.
+
+Cutting off the newest entries is found through the chain head (the last seq and MAC),
+which is not sealed: someone who cuts the tail *and* rewrites the head to the new last
+entry is found only against a copy of the head kept outside the database, which
+`verify_audit_trail` prints and checks with --anchor.
 """
 
 import datetime as dt
@@ -126,6 +131,7 @@ class Verdict:
     checked: int
     seq: int | None = None
     reason: str = ""
+    last_mac: str = ""
 
 
 def _entries(batch: int = 5000) -> Iterator[AuditEntry]:
@@ -139,7 +145,13 @@ def _entries(batch: int = 5000) -> Iterator[AuditEntry]:
 
 
 def verify() -> Verdict:
-    """Walk the chain from the first entry; report the first entry that breaks it."""
+    """Walk the chain from the first entry; report the first entry that breaks it.
+
+    The head is read before the entries: an entry and the head move in one transaction, so
+    every entry up to the head read first is committed, and entries appended while the walk
+    runs extend the chain (and are checked) instead of looking like a changed tail.
+    """
+    head = AuditChainHead.objects.filter(pk=1).first()
     expected_seq = 1
     prev_mac = GENESIS_MAC
     checked = 0
@@ -159,16 +171,32 @@ def verify() -> Verdict:
             return Verdict(
                 False, checked, entry.seq, "its content does not match its seal: altered or forged"
             )
+        if head is not None and entry.seq == head.last_seq and entry.mac != head.last_mac:
+            return Verdict(
+                False,
+                checked,
+                entry.seq,
+                "the chain head records another last entry: it or the head was replaced",
+            )
         prev_mac = entry.mac
         expected_seq += 1
         checked += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head and (head.last_seq != checked or (checked and head.last_mac != prev_mac)):
+    if checked and head is None and not AuditChainHead.objects.filter(pk=1).exists():
+        # The head is written with the first entry (read again: it may have come meanwhile);
+        # without it the end of the trail cannot be confirmed.
         return Verdict(
             False,
             checked,
             checked + 1,
-            f"the chain ends at entry {checked} but its head records {head.last_seq}: "
+            f"the chain head is missing after entry {checked}: the end cannot be confirmed",
+        )
+    recorded = head.last_seq if head is not None else 0
+    if checked < recorded:
+        return Verdict(
+            False,
+            checked,
+            checked + 1,
+            f"the chain ends at entry {checked} but its head records {recorded}: "
             "entries at the end were deleted",
         )
-    return Verdict(True, checked)
+    return Verdict(True, checked, last_mac=prev_mac if checked else "")

@@ -2,20 +2,39 @@
 
 Results are stored only when the application's `data_version` is the one that was read,
 so a computation that raced a newer change leaves the newer change's job to write.
+Every step works on a chunk of applications with a fixed number of statements, so a
+programme of any size costs a number of queries proportional to its chunks, not its rows.
 """
 
 import json
+import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from . import rules
 from .models import Application, Document, MachineItem, Programme
 
 CHUNK = 1000
+# Waits before computing again the applications whose rows another transaction held.
+BUSY_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
+# How long a store waits for application rows that another transaction holds (PostgreSQL).
+# Services lock their application and its known rivals in id order, but may find and mark
+# another rival afterwards, out of order; a store waiting on one of their rows while holding
+# others could then close a cycle. Giving up well before PostgreSQL looks for deadlocks
+# (deadlock_timeout, 1 s by default) means the store, never a user's request, is the one
+# that yields; it is read and computed again (_compute_ids), then retried by Celery.
+STORE_LOCK_TIMEOUT = "400ms"
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+class ComputationBusy(Exception):
+    """Applications stayed locked by other transactions through every retry; the job retries."""
+
 
 _APP_FIELDS = (
     "id",
@@ -43,14 +62,49 @@ _ITEM_FIELDS = (
 )
 
 
+def lock_in_order(query: QuerySet) -> QuerySet:
+    """Lock the applications of `query` in id order (inside a transaction); return the query.
+
+    A plain UPDATE locks rows in whatever order its plan visits them; two transactions
+    marking overlapping sets could then each wait for the other. Rows taken in id order by
+    everyone who locks several applications cannot form such a cycle.
+    """
+    # Evaluated for its locks; the query itself is returned, not a list of ids, so a
+    # programme of any size stays one UPDATE without a parameter per row.
+    list(query.select_for_update().order_by("pk").values_list("pk", flat=True))
+    return query
+
+
+def lock_claim_keys(*, invoice_keys: Iterable[str], serial_keys: Iterable[str]) -> None:
+    """Serialise transactions that claim the same invoice or serial (PostgreSQL).
+
+    Two applicants adding the same invoice at the same moment would each look for rivals
+    before the other committed, and neither would mark the other's application stale. A
+    transaction-scoped advisory lock per key, taken first and in sorted order (before any row
+    lock), makes the second wait and then see the first's item.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite serialises writers already.
+    names = sorted(
+        {f"invoice:{k}" for k in invoice_keys if k} | {f"serial:{k}" for k in serial_keys if k}
+    )
+    if names:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) "
+                "FROM unnest(%s::text[]) AS name ORDER BY name",
+                [names],
+            )
+
+
 def mark_stale(application_ids: Iterable[int]) -> list[int]:
     """Mark open applications' results stale and enqueue their computation after commit."""
     ids = sorted(set(application_ids))
     if not ids:
         return []
-    Application.objects.filter(pk__in=ids, status__in=Application.OPEN_STATUSES).update(
-        computed_at=None, data_version=F("data_version") + 1
-    )
+    lock_in_order(
+        Application.objects.filter(pk__in=ids, status__in=Application.OPEN_STATUSES)
+    ).update(computed_at=None, data_version=F("data_version") + 1)
     from .tasks import compute_application
 
     for pk in ids:
@@ -73,6 +127,37 @@ def applications_sharing_claims(
     if exclude_application is not None:
         query = query.exclude(application_id=exclude_application)
     return sorted(set(query.values_list("application_id", flat=True)))
+
+
+def applications_sharing_documents(*, sha256s: Iterable[str], exclude_company: int) -> list[int]:
+    """Open applications of other companies holding a file with one of these SHA-256 sums."""
+    sha256s = {h for h in sha256s if h}
+    if not sha256s:
+        return []
+    return sorted(
+        set(
+            Document.objects.filter(
+                sha256__in=sha256s, application__status__in=Application.OPEN_STATUSES
+            )
+            .exclude(application__company_id=exclude_company)
+            .values_list("application_id", flat=True)
+        )
+    )
+
+
+def applications_counting_participation(*, company_id: int, year: int) -> list[int]:
+    """Open applications of a company in programmes after `year`.
+
+    They count the company's disbursed applications of earlier programmes
+    (participation_limit_reached), so a disbursement in `year` changes their results.
+    """
+    return sorted(
+        Application.objects.filter(
+            company_id=company_id,
+            programme__year__gt=year,
+            status__in=Application.OPEN_STATUSES,
+        ).values_list("pk", flat=True)
+    )
 
 
 def _company_facts(app: dict) -> dict:
@@ -182,18 +267,34 @@ def compute_applications(application_ids: Iterable[int]) -> int:
     ids = sorted(set(application_ids))
     stored = 0
     for start in range(0, len(ids), CHUNK):
-        stored += _compute_chunk(
-            Application.objects.filter(
-                pk__in=ids[start : start + CHUNK], status__in=Application.OPEN_STATUSES
-            )
-        )
+        stored += _compute_ids(ids[start : start + CHUNK])
     return stored
 
 
-def _compute_chunk(app_query) -> int:
-    apps = {a["id"]: a for a in app_query.values(*_APP_FIELDS)}
+def _compute_ids(ids: list[int]) -> int:
+    """One chunk; those whose rows were held by another transaction are read and computed again."""
+    stored, busy = _compute_chunk(ids)
+    for delay in BUSY_RETRY_DELAYS:
+        if not busy:
+            return stored
+        time.sleep(delay)
+        more, busy = _compute_chunk(sorted(busy))
+        stored += more
+    if busy:
+        raise ComputationBusy(sorted(busy))
+    return stored
+
+
+def _compute_chunk(ids: list[int]) -> tuple[int, set[int]]:
+    """Compute a chunk of applications: (how many were stored, ids whose rows were busy)."""
+    apps = {
+        a["id"]: a
+        for a in Application.objects.filter(
+            pk__in=ids, status__in=Application.OPEN_STATUSES
+        ).values(*_APP_FIELDS)
+    }
     if not apps:
-        return 0
+        return 0, set()
     terms = {
         p.pk: p.terms()
         for p in Programme.objects.filter(
@@ -265,17 +366,40 @@ def _compute_chunk(app_query) -> int:
                     json.dumps(item_findings, default=str),
                 )
             )
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            return _store_postgres(app_rows, item_rows, now)
-        return _store_portable(app_rows, item_rows, now)
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                return _store_postgres(app_rows, item_rows, now)
+            if connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35):
+                return _store_sqlite(app_rows, item_rows, now)
+            return _store_portable(app_rows, item_rows, now)
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+            raise
+        return 0, set(apps)
 
 
-def _store_postgres(app_rows: list[tuple], item_rows: list[tuple], now) -> int:
-    """Two statements per chunk: arrays in, conditional on the version each row was read at."""
+# Results are written only while the application is open: an approved case's approved_amount
+# was reserved from its computed_discount, and a decided or ended case keeps the results it
+# was decided on, even if a job that read it while it was still open finishes late.
+_OPEN_SQL = ", ".join(f"'{status}'" for status in Application.OPEN_STATUSES)
+
+
+def _store_postgres(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple[int, set[int]]:
+    """Lock in id order with a short wait, then two updates: arrays in, conditional on versions."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [STORE_LOCK_TIMEOUT])
         cursor.execute(
             """
+            SELECT id FROM subsidy_application WHERE id = ANY(%s)
+             ORDER BY id FOR NO KEY UPDATE
+            """,
+            [[row[0] for row in app_rows]],
+        )
+        cursor.execute(
+            f"""
             UPDATE subsidy_application AS a
                SET scale = v.scale, eligible_total = v.eligible_total,
                    computed_discount = v.computed_discount, findings = v.findings,
@@ -283,9 +407,9 @@ def _store_postgres(app_rows: list[tuple], item_rows: list[tuple], now) -> int:
               FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::bigint[], %s::bigint[],
                           %s::jsonb[], %s::jsonb[])
                    AS v(id, version, scale, eligible_total, computed_discount, findings, breakdown)
-             WHERE a.id = v.id AND a.data_version = v.version
+             WHERE a.id = v.id AND a.data_version = v.version AND a.status IN ({_OPEN_SQL})
             RETURNING a.id
-            """,
+            """,  # noqa: S608 - _OPEN_SQL is built from the model's constants, not input
             [now, *(list(column) for column in zip(*app_rows, strict=True))],
         )
         stored = {row[0] for row in cursor.fetchall()}
@@ -306,13 +430,64 @@ def _store_postgres(app_rows: list[tuple], item_rows: list[tuple], now) -> int:
                     [r[5] for r in rows],
                 ],
             )
-    return len(stored)
+        # Called inside a caller's transaction, the caller keeps its own setting.
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    return len(stored), set()
 
 
-def _store_portable(app_rows: list[tuple], item_rows: list[tuple], now) -> int:
+def _store_sqlite(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple[int, set[int]]:
+    """Two statements on SQLite (3.35+), one JSON array in; SQLite has one writer, no row locks.
+
+    The unary + keeps SQLite from driving the join by the status index (every open row of the
+    table, each matched against the whole array: quadratic); by id it is one lookup per row.
+    """
+    rows = [
+        [app_id, version, scale, eligible, discount, findings, breakdown]
+        for app_id, version, scale, eligible, discount, findings, breakdown in app_rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE subsidy_application
+               SET scale = json_extract(v.value, '$[2]'),
+                   eligible_total = json_extract(v.value, '$[3]'),
+                   computed_discount = json_extract(v.value, '$[4]'),
+                   findings = json_extract(v.value, '$[5]'),
+                   breakdown = json_extract(v.value, '$[6]'),
+                   computed_at = %s
+              FROM json_each(%s) AS v
+             WHERE subsidy_application.id = json_extract(v.value, '$[0]')
+               AND subsidy_application.data_version = json_extract(v.value, '$[1]')
+               AND +subsidy_application.status IN ({_OPEN_SQL})
+            RETURNING subsidy_application.id
+            """,  # noqa: S608 - _OPEN_SQL is built from the model's constants, not input
+            [connection.ops.adapt_datetimefield_value(now), json.dumps(rows)],
+        )
+        stored = {row[0] for row in cursor.fetchall()}
+        items = [[r[0], str(r[3]), r[4], r[5]] for r in item_rows if r[1] in stored]
+        if items:
+            # The rate goes in as text ("0.4000"), as Django writes a Decimal on SQLite.
+            cursor.execute(
+                """
+                UPDATE subsidy_machineitem
+                   SET rate = json_extract(v.value, '$[1]'),
+                       discount = json_extract(v.value, '$[2]'),
+                       findings = json_extract(v.value, '$[3]')
+                  FROM json_each(%s) AS v
+                 WHERE subsidy_machineitem.id = json_extract(v.value, '$[0]')
+                """,
+                [json.dumps(items)],
+            )
+    return len(stored), set()
+
+
+def _store_portable(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple[int, set[int]]:
+    """Any other database: one conditional update per application (slower, same outcome)."""
     stored = set()
     for app_id, version, scale, eligible, discount, findings, breakdown in app_rows:
-        if Application.objects.filter(pk=app_id, data_version=version).update(
+        if Application.objects.filter(
+            pk=app_id, data_version=version, status__in=Application.OPEN_STATUSES
+        ).update(
             scale=scale,
             eligible_total=eligible,
             computed_discount=discount,
@@ -327,7 +502,7 @@ def _store_portable(app_rows: list[tuple], item_rows: list[tuple], now) -> int:
         if r[1] in stored
     ]
     MachineItem.objects.bulk_update(updates, ["rate", "discount", "findings"], batch_size=500)
-    return len(stored)
+    return len(stored), set()
 
 
 def recompute_programme(programme_id: int) -> int:
@@ -341,5 +516,5 @@ def recompute_programme(programme_id: int) -> int:
         ids = list(base.filter(pk__gt=last).values_list("id", flat=True)[:CHUNK])
         if not ids:
             return stored
-        stored += _compute_chunk(Application.objects.filter(pk__in=ids))
+        stored += _compute_ids(ids)
         last = ids[-1]

@@ -5,10 +5,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
+from django.core.signals import setting_changed
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import LazyObject
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from . import rules, validators
@@ -363,14 +365,30 @@ class MachineItem(models.Model):
         super().save(*args, **kwargs)
 
 
+class _UnservedStorage(FileSystemStorage):
+    def url(self, name: str | None) -> str:
+        raise ValueError("Private documents have no URL: use the permission-checked download.")
+
+
 class PrivateStorage(LazyObject):
     """Files outside every served folder, read back only through the permission-checked view."""
 
     def _setup(self) -> None:
-        self._wrapped = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+        self._wrapped = _UnservedStorage(location=settings.PRIVATE_MEDIA_ROOT)
 
 
 private_storage = PrivateStorage()
+
+
+def get_private_storage() -> PrivateStorage:
+    """A callable, so migrations record a reference rather than this machine's folder."""
+    return private_storage
+
+
+@receiver(setting_changed)
+def _private_storage_follows_settings(*, setting: str, **kwargs: object) -> None:
+    if setting == "PRIVATE_MEDIA_ROOT":
+        private_storage._wrapped = empty
 
 
 def document_path(instance: "Document", filename: str) -> str:
@@ -385,7 +403,7 @@ class Document(models.Model):
         MachineItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents"
     )
     kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
-    file = models.FileField(storage=private_storage, upload_to=document_path, max_length=200)
+    file = models.FileField(storage=get_private_storage, upload_to=document_path, max_length=200)
     original_name = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=50)

@@ -1,7 +1,8 @@
 """Every write to programmes, companies, applications, items and documents.
 
-Each service is atomic, validates before it stores, records what it changed in the audit
-trail, and marks the refund results it invalidates as stale (DOMAIN.md, "stale").
+Each service is atomic, validates before it stores, marks the refund results it invalidates
+as stale (DOMAIN.md, "stale"), and records what it changed in the audit trail, last: the
+trail's head row stays locked until commit, so no application row is waited for after it.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from accounts.roles import APPLICANT
@@ -48,7 +50,9 @@ PROGRAMME_FIELDS = [
     "required_documents",
 ]
 # Settings the computation reads: changing one makes every open application's results stale.
+# The year orders programmes, and "earlier programmes" decide participation_limit_reached.
 PROGRAMME_COMPUTED_FIELDS = {
+    "year",
     "purchase_from",
     "purchase_to",
     "install_by",
@@ -71,6 +75,12 @@ COMPANY_FIELDS = [
     "bank_account_name",
 ]
 COMPANY_COMPUTED_FIELDS = {"workers", "investment_value", "kbli"}
+# Money and counts: Django's IntegerField would truncate 1.5 to 1 instead of refusing it.
+PROGRAMME_WHOLE_NUMBERS = ("year", "budget", "min_refund", "max_refund_per_company")
+COMPANY_WHOLE_NUMBERS = ("workers", "investment_value")
+ITEM_WHOLE_NUMBERS = ("price", "vat")
+# Written by the computation only, never taken from input.
+ITEM_RESULT_FIELDS = ["invoice_key", "serial_key", "rate", "discount", "findings"]
 ITEM_FIELDS = [
     "description",
     "brand",
@@ -126,9 +136,29 @@ def require_editable(application: Application) -> None:
         )
 
 
-def _locked(application: Application) -> Application:
-    """Re-read the application under a row lock so no transition slips in during an edit."""
-    return Application.objects.select_for_update().get(pk=application.pk)
+def _whole_number_errors(data: Mapping[str, object], names: tuple[str, ...]) -> dict:
+    errors: dict[str, list[str]] = {}
+    for name in names:
+        if name in data:
+            try:
+                validators.whole_number(data[name])
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    return errors
+
+
+def _full_clean(instance: object, errors: dict, **kwargs: object) -> None:
+    """full_clean, reporting the errors found before it too: every field's problem at once."""
+    errors = {name: list(messages) for name, messages in errors.items()}
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            # A value refused already (1.5) is not reported twice as Django's truncation.
+            if name not in errors:
+                errors[name] = messages
+    if errors:
+        raise ValidationError(errors)
 
 
 # --- Programmes ----------------------------------------------------------------------------
@@ -148,9 +178,11 @@ def _parse_rates(rates: object) -> dict[tuple[str, str], Decimal]:
             raise ValidationError({"rates": [message]})
         try:
             rate = Decimal(str(entry.get("rate")))
+            # quantize() itself refuses a value too large for the context ("1E+30").
+            exact = rate.is_finite() and rate == rate.quantize(Decimal("0.0001"))
         except (InvalidOperation, ValueError):
-            rate = None
-        if rate is None or not rate.is_finite() or rate != rate.quantize(Decimal("0.0001")):
+            exact = False
+        if not exact:
             raise ValidationError({"rates": [_("A rate is a decimal with up to 4 places.")]})
         try:
             validators.rate(rate)
@@ -160,27 +192,37 @@ def _parse_rates(rates: object) -> dict[tuple[str, str], Decimal]:
     return parsed
 
 
-def _programme_check(programme: Programme) -> None:
+def _programme_check(programme: Programme, errors: dict[str, list[str]]) -> None:
     """DOMAIN.md: windows in order, unique year, min_refund <= cap, budget >= what is spent."""
-    errors: dict[str, list[str]] = {}
+    errors = {name: list(messages) for name, messages in errors.items()}
+    # Field checks first: full_clean turns "2026-04-01" into a date, so the comparisons
+    # below only ever see values of the right type (a bad one is reported, not a 500).
+    try:
+        programme.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            if field not in PROGRAMME_WHOLE_NUMBERS or field not in errors:
+                errors.setdefault(field, []).extend(messages)
+
+    def valid(*names: str) -> bool:
+        return not any(name in errors for name in names)
+
     for start, end in [
         ("application_opens", "application_closes"),
         ("purchase_from", "purchase_to"),
     ]:
-        a, b = getattr(programme, start), getattr(programme, end)
-        if a and b and a > b:
+        if valid(start, end) and getattr(programme, start) > getattr(programme, end):
             errors.setdefault(end, []).append(_("The window ends before it starts."))
     if (
-        programme.min_refund is not None
-        and programme.max_refund_per_company is not None
+        valid("min_refund", "max_refund_per_company")
         and programme.min_refund > programme.max_refund_per_company
     ):
         errors.setdefault("max_refund_per_company", []).append(
             _("The cap per company may not be below the minimum refund.")
         )
-    if programme.pk:
+    if programme.pk and valid("budget"):
         spent = programme_spent(programme.pk)
-        if programme.budget is not None and programme.budget < spent:
+        if programme.budget < spent:
             errors.setdefault("budget", []).append(
                 _(
                     "The budget may not be lowered below what is committed "
@@ -188,13 +230,22 @@ def _programme_check(programme: Programme) -> None:
                 )
                 % {"spent": spent}
             )
-    try:
-        programme.full_clean()
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+
+
+def _programme_input_errors(
+    rates: object, fields: Mapping[str, object], *, required: bool
+) -> tuple[dict, dict]:
+    """Parse the rates (when given or required) and check whole numbers: (rates, errors)."""
+    errors = _whole_number_errors(fields, PROGRAMME_WHOLE_NUMBERS)
+    parsed: dict = {}
+    if rates is not None or required:
+        try:
+            parsed = _parse_rates(rates)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    return parsed, errors
 
 
 def programme_spent(programme_id: int) -> int:
@@ -221,9 +272,10 @@ def _rates_plain(programme: Programme) -> dict:
 @transaction.atomic
 def programme_create(*, by: User, rates: object, **fields: object) -> Programme:
     require_superuser(by)
-    parsed = _parse_rates(rates)
+    # A new programme needs its four rates: None is parsed (and refused) like any bad list.
+    parsed, errors = _programme_input_errors(rates, fields, required=True)
     programme = Programme(**{k: v for k, v in fields.items() if k in PROGRAMME_FIELDS})
-    _programme_check(programme)
+    _programme_check(programme, errors)
     try:
         with transaction.atomic():
             programme.save()
@@ -256,14 +308,14 @@ def programme_update(
     for name, value in fields.items():
         if name in PROGRAMME_FIELDS:
             setattr(programme, name, value)
-    parsed = _parse_rates(rates) if rates is not None else None
-    _programme_check(programme)
+    parsed, errors = _programme_input_errors(rates, fields, required=False)
+    _programme_check(programme, errors)
     try:
         with transaction.atomic():
             programme.save()
     except IntegrityError:
         raise ValidationError({"year": [_("A programme for this year already exists.")]}) from None
-    if parsed is not None:
+    if rates is not None:
         _save_rates(programme, parsed)
     changes = audit.diff(before, audit.snapshot(programme, PROGRAMME_FIELDS))
     rates_after = _rates_plain(programme)
@@ -272,6 +324,18 @@ def programme_update(
     if changes:
         if "rates" in changes or PROGRAMME_COMPUTED_FIELDS & changes.keys():
             programme_mark_stale(programme)
+        if "year" in changes:
+            # Moving the programme in time also moves its disbursed cases in or out of the
+            # "earlier programmes" that other programmes' applications count.
+            computation.mark_stale(
+                Application.objects.filter(
+                    status__in=Application.OPEN_STATUSES,
+                    company__applications__programme=programme,
+                    company__applications__status=Application.Status.DISBURSED,
+                )
+                .exclude(programme=programme)
+                .values_list("pk", flat=True)
+            )
         audit.record(
             actor=by,
             action="update",
@@ -286,9 +350,9 @@ def programme_mark_stale(programme: Programme) -> None:
     """Every open application's results go stale at once; one job recomputes them in bulk."""
     from .tasks import recompute_programme
 
-    Application.objects.filter(programme=programme, status__in=Application.OPEN_STATUSES).update(
-        computed_at=None, data_version=F("data_version") + 1
-    )
+    computation.lock_in_order(
+        Application.objects.filter(programme=programme, status__in=Application.OPEN_STATUSES)
+    ).update(computed_at=None, data_version=F("data_version") + 1)
     transaction.on_commit(lambda: recompute_programme.delay(programme.pk))
 
 
@@ -304,8 +368,8 @@ def _company_clean_input(fields: dict) -> dict:
     return data
 
 
-def _company_save(company: Company) -> None:
-    company.full_clean(exclude=["members"])
+def _company_save(company: Company, errors: dict) -> None:
+    _full_clean(company, errors, exclude=["members"])
     try:
         with transaction.atomic():
             company.save()
@@ -320,12 +384,13 @@ def company_create(*, by: User, **fields: object) -> Company:
     """An applicant registers a company and becomes its first member."""
     if not by.has_role(APPLICANT):
         raise ServiceError("forbidden", _("Only applicants register companies."))
-    company = Company(**_company_clean_input(fields))
+    data = _company_clean_input(fields)
+    company = Company(**data)
     if company.nib and Company.objects.filter(nib=company.nib).exists():
         raise ValidationError(
             {"nib": [_("A company with this NIB is already registered: ask a member to add you.")]}
         )
-    _company_save(company)
+    _company_save(company, _whole_number_errors(data, COMPANY_WHOLE_NUMBERS))
     company.members.add(by)
     audit.record(
         actor=by,
@@ -342,9 +407,10 @@ def company_update(*, company: Company, by: User, **fields: object) -> Company:
     require_member(company, by)
     company = Company.objects.select_for_update().get(pk=company.pk)
     before = audit.snapshot(company, COMPANY_FIELDS)
-    for name, value in _company_clean_input(fields).items():
+    data = _company_clean_input(fields)
+    for name, value in data.items():
         setattr(company, name, value)
-    _company_save(company)
+    _company_save(company, _whole_number_errors(data, COMPANY_WHOLE_NUMBERS))
     changes = audit.diff(before, audit.snapshot(company, COMPANY_FIELDS))
     if changes:
         if COMPANY_COMPUTED_FIELDS & changes.keys():
@@ -408,6 +474,7 @@ def application_create(*, by: User, programme: Programme, company: Company) -> A
             "duplicate_application",
             _("This company already has an application in this programme."),
         ) from None
+    computation.mark_stale([application.pk])
     audit.record(
         actor=by,
         action="create",
@@ -417,7 +484,6 @@ def application_create(*, by: User, programme: Programme, company: Company) -> A
         to_status=application.status,
         changes={"programme": [None, programme.pk], "company": [None, company.pk]},
     )
-    computation.mark_stale([application.pk])
     return application
 
 
@@ -438,22 +504,59 @@ def _check_claim_keys(item: MachineItem) -> None:
         raise ValidationError(errors)
 
 
-def _recompute_with_rivals(application: Application, keys: tuple[set, set]) -> None:
-    rivals = computation.applications_sharing_claims(
+def _item_keys(item: MachineItem) -> tuple[str, str]:
+    """The claim keys the item will be saved with (MachineItem.save derives them)."""
+    return (
+        rules.invoice_key(item.supplier_npwp, item.invoice_number),
+        rules.serial_key(item.serial_number),
+    )
+
+
+def _rivals(application: Application, keys: tuple[set, set]) -> list[int]:
+    computation.lock_claim_keys(invoice_keys=keys[0], serial_keys=keys[1])
+    return computation.applications_sharing_claims(
         invoice_keys=keys[0], serial_keys=keys[1], exclude_application=application.pk
     )
-    computation.mark_stale([application.pk, *rivals])
+
+
+def _lock_with(application: Application, others: list[int]) -> Application:
+    """Lock the application (no transition slips in during an edit) and those it makes stale.
+
+    Two applicants editing items that share an invoice each lock their own application and
+    then mark the other's stale; taking every row in id order makes the second wait for the
+    first instead of the two deadlocking.
+    """
+    ids = sorted({application.pk, *others})
+    rows = Application.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {row.pk: row for row in rows}[application.pk]
+
+
+def _recompute_with_rivals(application: Application, keys: tuple[set, set]) -> None:
+    computation.mark_stale([application.pk, *_rivals(application, keys)])
+
+
+def _validated_item(item: MachineItem, data: dict) -> MachineItem:
+    for name, value in data.items():
+        setattr(item, name, value)
+    _full_clean(item, _whole_number_errors(data, ITEM_WHOLE_NUMBERS), exclude=ITEM_RESULT_FIELDS)
+    _check_claim_keys(item)
+    return item
+
+
+# The item services check in the contract's order: 404/403 (member), 400 (the data), then 409
+# (the application's state, read under the lock).
 
 
 @transaction.atomic
 def item_create(*, application: Application, by: User, **fields: object) -> MachineItem:
     require_member(application.company, by)
-    application = _locked(application)
+    item = _validated_item(MachineItem(application=application), _item_clean_input(fields))
+    keys = _item_keys(item)
+    application = _lock_with(application, _rivals(application, ({keys[0]}, {keys[1]})))
     require_editable(application)
-    item = MachineItem(application=application, **_item_clean_input(fields))
-    item.full_clean(exclude=["invoice_key", "serial_key", "rate", "discount", "findings"])
-    _check_claim_keys(item)
+    item.application = application
     item.save()
+    _recompute_with_rivals(application, ({item.invoice_key}, {item.serial_key}))
     audit.record(
         actor=by,
         action="create",
@@ -462,7 +565,6 @@ def item_create(*, application: Application, by: User, **fields: object) -> Mach
         application_id=application.pk,
         changes=audit.diff({}, audit.snapshot(item, ITEM_FIELDS)),
     )
-    _recompute_with_rivals(application, ({item.invoice_key}, {item.serial_key}))
     return item
 
 
@@ -470,18 +572,40 @@ def item_create(*, application: Application, by: User, **fields: object) -> Mach
 def item_update(*, item: MachineItem, by: User, **fields: object) -> MachineItem:
     application = item.application
     require_member(application.company, by)
-    application = _locked(application)
+    data = _item_clean_input(fields)
+    draft = MachineItem.objects.filter(pk=item.pk).first()
+    if draft is None:
+        raise not_found()
+    old_keys = (draft.invoice_key, draft.serial_key)
+    new_keys = _item_keys(_validated_item(draft, data))
+    moved = new_keys != old_keys
+    application = _lock_with(
+        application,
+        _rivals(application, ({old_keys[0], new_keys[0]}, {old_keys[1], new_keys[1]}))
+        if moved
+        else [],
+    )
     require_editable(application)
-    item = MachineItem.objects.get(pk=item.pk)
+    # Read again under the lock: the item may have changed between the check and the lock.
+    item = MachineItem.objects.filter(pk=item.pk, application=application).first()
+    if item is None:
+        raise not_found()
     before = audit.snapshot(item, ITEM_FIELDS)
     old_keys = (item.invoice_key, item.serial_key)
-    for name, value in _item_clean_input(fields).items():
-        setattr(item, name, value)
-    item.full_clean(exclude=["invoice_key", "serial_key", "rate", "discount", "findings"])
-    _check_claim_keys(item)
+    _validated_item(item, data)
     item.save()
     changes = audit.diff(before, audit.snapshot(item, ITEM_FIELDS))
     if changes:
+        new_keys = (item.invoice_key, item.serial_key)
+        # Claims depend only on the keys and the applications' submission order, not on
+        # price or dates: rivals are recomputed only when a key moves, on both the old and
+        # the new key's side (the old rival may win now, the new one may lose).
+        if new_keys != old_keys:
+            _recompute_with_rivals(
+                application, ({old_keys[0], new_keys[0]}, {old_keys[1], new_keys[1]})
+            )
+        else:
+            computation.mark_stale([application.pk])
         audit.record(
             actor=by,
             action="update",
@@ -490,9 +614,6 @@ def item_update(*, item: MachineItem, by: User, **fields: object) -> MachineItem
             application_id=application.pk,
             changes=changes,
         )
-        _recompute_with_rivals(
-            application, ({old_keys[0], item.invoice_key}, {old_keys[1], item.serial_key})
-        )
     return item
 
 
@@ -500,12 +621,17 @@ def item_update(*, item: MachineItem, by: User, **fields: object) -> MachineItem
 def item_delete(*, item: MachineItem, by: User) -> None:
     application = item.application
     require_member(application.company, by)
-    application = _locked(application)
+    keys = ({item.invoice_key}, {item.serial_key})
+    application = _lock_with(application, _rivals(application, keys))
     require_editable(application)
+    item = MachineItem.objects.filter(pk=item.pk, application=application).first()
+    if item is None:
+        raise not_found()
     keys = ({item.invoice_key}, {item.serial_key})
     before = audit.snapshot(item, ITEM_FIELDS)
     item_id = item.pk
     item.delete()
+    _recompute_with_rivals(application, keys)
     audit.record(
         actor=by,
         action="delete",
@@ -514,7 +640,6 @@ def item_delete(*, item: MachineItem, by: User) -> None:
         application_id=application.pk,
         changes={name: [value, None] for name, value in before.items()},
     )
-    _recompute_with_rivals(application, keys)
 
 
 # Magic numbers of the accepted formats: the content decides, never the file name.
@@ -532,6 +657,40 @@ def sniff_content_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+def _upload_errors(
+    application: Application, kind: str, file: UploadedFile, item: MachineItem | None
+) -> tuple[dict[str, list[str]], tuple[str, str] | None]:
+    """The 400s of an upload: kind, item, size and a content that is PDF, JPEG or PNG."""
+    errors: dict[str, list[str]] = {}
+    if kind not in DocumentKind.values:
+        errors["kind"] = [_("Unknown document kind.")]
+    if item is not None and item.application_id != application.pk:
+        errors["item"] = [_("This item belongs to another application.")]
+    if file.size is None or file.size == 0:
+        errors["file"] = [_("The file is empty.")]
+    elif file.size > settings.DOCUMENT_MAX_BYTES:
+        errors["file"] = [
+            _("The file is larger than %(limit)s.")
+            % {"limit": filesizeformat(settings.DOCUMENT_MAX_BYTES)}
+        ]
+    sniffed = None
+    if "file" not in errors:
+        file.seek(0)
+        sniffed = sniff_content_type(file.read(16))
+        if sniffed is None:
+            errors["file"] = [_("Only PDF, JPEG or PNG files are accepted.")]
+    return errors, sniffed
+
+
+def _sha256(file: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
 @transaction.atomic
 def document_upload(
     *,
@@ -542,33 +701,12 @@ def document_upload(
     item: MachineItem | None = None,
 ) -> Document:
     require_member(application.company, by)
-    application = _locked(application)
-    require_editable(application)
-    errors: dict[str, list[str]] = {}
-    if kind not in DocumentKind.values:
-        errors["kind"] = [_("Unknown document kind.")]
-    if item is not None and item.application_id != application.pk:
-        errors["item"] = [_("This item belongs to another application.")]
-    if file.size is None or file.size == 0:
-        errors["file"] = [_("The file is empty.")]
-    elif file.size > settings.DOCUMENT_MAX_BYTES:
-        errors["file"] = [
-            _("The file is larger than %(mb)s MB.")
-            % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}
-        ]
-    sniffed = None
-    if "file" not in errors:
-        file.seek(0)
-        sniffed = sniff_content_type(file.read(16))
-        if sniffed is None:
-            errors["file"] = [_("Only PDF, JPEG or PNG files are accepted.")]
+    errors, sniffed = _upload_errors(application, kind, file, item)
     if errors:
         raise ValidationError(errors)
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in file.chunks():
-        digest.update(chunk)
-    file.seek(0)
+    sha256 = _sha256(file)
+    application = _lock_with(application, _document_twins(application, sha256))
+    require_editable(application)
     content_type, suffix = sniffed
     document = Document(
         application=application,
@@ -577,12 +715,14 @@ def document_upload(
         original_name=(file.name or "")[-255:],
         size=file.size,
         content_type=content_type,
-        sha256=digest.hexdigest(),
+        sha256=sha256,
         uploaded_by=by,
     )
+    # The stored name is random (models.document_path); the suffix follows the content.
     document.file.save(f"upload{suffix}", file, save=False)
     try:
         document.save()
+        _mark_with_document_twins(application, document.sha256)
         audit.record(
             actor=by,
             action="upload",
@@ -597,7 +737,6 @@ def document_upload(
                 "content_type": [None, content_type],
             },
         )
-        computation.mark_stale([application.pk])
     except BaseException:
         # Nothing half-done: a refused or failed upload leaves no file behind.
         private_storage.delete(document.file.name)
@@ -609,12 +748,15 @@ def document_upload(
 def document_delete(*, document: Document, by: User) -> None:
     application = document.application
     require_member(application.company, by)
-    application = _locked(application)
+    application = _lock_with(application, _document_twins(application, document.sha256))
     require_editable(application)
     name = document.file.name
     doc_id = document.pk
     changes = {"kind": [document.kind, None], "sha256": [document.sha256, None]}
     document.delete()
+    _mark_with_document_twins(application, changes["sha256"][0])
+    # The file goes only once the row is gone for good: a rolled-back delete keeps both.
+    transaction.on_commit(lambda: private_storage.delete(name))
     audit.record(
         actor=by,
         action="delete",
@@ -623,5 +765,18 @@ def document_delete(*, document: Document, by: User) -> None:
         application_id=application.pk,
         changes=changes,
     )
-    transaction.on_commit(lambda: private_storage.delete(name))
-    computation.mark_stale([application.pk])
+
+
+def _document_twins(application: Application, sha256: str) -> list[int]:
+    return computation.applications_sharing_documents(
+        sha256s=[sha256], exclude_company=application.company_id
+    )
+
+
+def _mark_with_document_twins(application: Application, sha256: str) -> None:
+    """The application, and other companies' applications holding the same file.
+
+    duplicate_document is flagged on both sides, so the other side must be recomputed when a
+    twin appears (to gain the flag) or disappears (to lose it).
+    """
+    computation.mark_stale([application.pk, *_document_twins(application, sha256)])

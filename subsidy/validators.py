@@ -1,5 +1,6 @@
 """Field checks of DOMAIN.md "Input checks": each refuses with a message naming the rule."""
 
+import math
 import re
 from decimal import Decimal
 
@@ -9,21 +10,25 @@ from django.utils.translation import gettext_lazy as _
 
 from . import regions
 
-_DIGITS = re.compile(r"\d+")
+# What people type between the groups of an NPWP: "01.234.567.8-901.000". Anything else
+# (a letter, a stray symbol) is kept, so the digit check refuses it instead of dropping it.
+_SEPARATORS = re.compile(r"[\s.\-/]")
+
+# [0-9] rather than \d below: \d also matches other scripts' digits ("١٢٣"), no NIB or NPWP.
 
 
 def nib(value: str) -> None:
-    if not re.fullmatch(r"\d{13}", value or ""):
+    if not re.fullmatch(r"[0-9]{13}", value or ""):
         raise ValidationError(_("NIB must be exactly 13 digits."), code="invalid_nib")
 
 
 def npwp(value: str) -> None:
-    if value and not re.fullmatch(r"\d{15}|\d{16}", value):
+    if value and not re.fullmatch(r"[0-9]{15}|[0-9]{16}", value):
         raise ValidationError(_("NPWP must have 15 or 16 digits."), code="invalid_npwp")
 
 
 def kbli(value: str) -> None:
-    if value and not re.fullmatch(r"\d{5}", value):
+    if value and not re.fullmatch(r"[0-9]{5}", value):
         raise ValidationError(_("KBLI must be exactly 5 digits."), code="invalid_kbli")
 
 
@@ -78,4 +83,14 @@ def region(province: str, regency: str) -> None:
 
 def digits(value: str) -> str:
     """NPWP and the like may be typed with punctuation; only the digits are stored."""
-    return "".join(_DIGITS.findall(value or ""))
+    return _SEPARATORS.sub("", value or "")
+
+
+def whole_number(value: object) -> None:
+    """Money and counts are integers: refuse 1.5 or True before Django's int() truncates them."""
+    if isinstance(value, bool):
+        raise ValidationError(_("Enter a whole number."), code="not_integer")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise ValidationError(_("Enter a whole number."), code="not_integer")
+    if isinstance(value, Decimal) and not (value.is_finite() and value == value.to_integral()):
+        raise ValidationError(_("Enter a whole number."), code="not_integer")

@@ -229,7 +229,11 @@ def _move(
     changes: dict | None = None,
     **fields: object,
 ) -> Application:
-    """Conditional update from the state we checked, then the audit entry, in one transaction."""
+    """Conditional update from the state we checked, then the audit entry, in one transaction.
+
+    The entry comes last but for the notices that carry its number: from audit.record to
+    the commit this transaction holds the chain's head, which every other change waits for.
+    """
     now = timezone.now()
     source = application.status
     updated = Application.objects.filter(pk=application.pk, status=source).update(
@@ -237,6 +241,7 @@ def _move(
     )
     if updated != 1:  # pragma: no cover - the row lock makes this unreachable
         raise ServiceError("invalid_transition", _("The application changed meanwhile."))
+    application.refresh_from_db()
     entry = audit.record(
         actor=by,
         action=transition.action,
@@ -253,17 +258,59 @@ def _move(
     notices.on_transition(
         application=application, action=transition.action, by=by, comment=comment, seq=entry.seq
     )
-    application.refresh_from_db()
     return application
 
 
-def _begin(application: Application, by: User, action: str) -> tuple[Application, Transition]:
-    locked = (
+def _rivals(application: Application) -> list[int]:
+    """Open applications sharing an invoice or serial with this one: its claims rank them."""
+    keys = list(application.items.values_list("invoice_key", "serial_key"))
+    return computation.applications_sharing_claims(
+        invoice_keys={k[0] for k in keys},
+        serial_keys={k[1] for k in keys},
+        exclude_application=application.pk,
+    )
+
+
+def _later_participations(application: Application) -> list[int]:
+    """Open applications of the company in later programmes: they count its disbursements."""
+    return computation.applications_counting_participation(
+        company_id=application.company_id, year=application.programme.year
+    )
+
+
+def _begin(
+    application: Application,
+    by: User,
+    action: str,
+    *,
+    affects: Callable[[Application], list[int]] | None = None,
+) -> tuple[Application, Transition, list[int]]:
+    """Lock the application and the others this action makes stale, all in id order.
+
+    The item and document services lock the same way (computation.lock_in_order), so an
+    edit and a transition that touch each other's applications wait instead of deadlocking,
+    and no row is waited for after audit.record has taken the chain's head.
+    """
+    if affects is _rivals:
+        keys = list(application.items.values_list("invoice_key", "serial_key"))
+        computation.lock_claim_keys(
+            invoice_keys={k[0] for k in keys}, serial_keys={k[1] for k in keys}
+        )
+    others = affects(application) if affects else []
+    ids = sorted({application.pk, *others})
+    rows = (
         Application.objects.select_related("company", "programme")
         .select_for_update(of=("self",))
-        .get(pk=application.pk)
+        .filter(pk__in=ids)
+        .order_by("pk")
     )
-    return locked, _resolve(by, locked, action)
+    locked = {row.pk: row for row in rows}.get(application.pk)
+    if locked is None:
+        raise not_found()
+    if affects:
+        # Read again under the lock: an edit may have committed before we got it.
+        others = sorted({*others, *affects(locked)})
+    return locked, _resolve(by, locked, action), others
 
 
 def _missing_for_submission(application: Application) -> list[str]:
@@ -298,7 +345,7 @@ def _next_reference(programme: Programme) -> str:
 
 @transaction.atomic
 def application_submit(*, application: Application, by: User) -> Application:
-    application, t = _begin(application, by, "submit")
+    application, t, rivals = _begin(application, by, "submit", affects=_rivals)
     _require_state(t, application)
     first = application.submitted_at is None
     if first:
@@ -326,25 +373,14 @@ def application_submit(*, application: Application, by: User) -> Application:
         changes["reference"] = [None, fields["reference"]]
     if application.company_snapshot != snapshot:
         changes["company_snapshot"] = [application.company_snapshot, snapshot]
-    application = _move(application=application, transition=t, by=by, changes=changes, **fields)
     # The snapshot and the new submission time change the results and the claim order.
-    _mark_with_rivals(application)
-    return application
-
-
-def _mark_with_rivals(application: Application) -> None:
-    keys = list(application.items.values_list("invoice_key", "serial_key"))
-    rivals = computation.applications_sharing_claims(
-        invoice_keys={k[0] for k in keys},
-        serial_keys={k[1] for k in keys},
-        exclude_application=application.pk,
-    )
     computation.mark_stale([application.pk, *rivals])
+    return _move(application=application, transition=t, by=by, changes=changes, **fields)
 
 
 @transaction.atomic
 def application_start_review(*, application: Application, by: User) -> Application:
-    application, t = _begin(application, by, "start_review")
+    application, t, _affected = _begin(application, by, "start_review")
     _require_state(t, application)
     return _move(application=application, transition=t, by=by, case_officer=by)
 
@@ -353,9 +389,11 @@ def application_start_review(*, application: Application, by: User) -> Applicati
 def application_request_revision(
     *, application: Application, by: User, comment: str = ""
 ) -> Application:
-    application, t = _begin(application, by, "request_revision")
+    application, t, _affected = _begin(application, by, "request_revision")
     comment = _require_comment(comment)
     _require_state(t, application)
+    # Editable again: the company's current data replaces the snapshot in the computation.
+    computation.mark_stale([application.pk])
     return _move(application=application, transition=t, by=by, comment=comment)
 
 
@@ -363,7 +401,7 @@ def application_request_revision(
 def application_pass_review(
     *, application: Application, by: User, comment: str = ""
 ) -> Application:
-    application, t = _begin(application, by, "pass_review")
+    application, t, _affected = _begin(application, by, "pass_review")
     _require_state(t, application)
     return _move(application=application, transition=t, by=by, comment=(comment or "").strip())
 
@@ -372,7 +410,7 @@ def application_pass_review(
 def application_recommend(
     *, application: Application, by: User, checklist: object = None, comment: str = ""
 ) -> Application:
-    application, t = _begin(application, by, "recommend")
+    application, t, _affected = _begin(application, by, "recommend")
     checklist = _require_checklist(checklist)
     _require_state(t, application)
     return _move(
@@ -387,13 +425,15 @@ def application_recommend(
 
 @transaction.atomic
 def application_reject(*, application: Application, by: User, comment: str = "") -> Application:
-    application, t = _begin(application, by, "reject")
+    application, t, rivals = _begin(application, by, "reject", affects=_rivals)
     comment = _require_comment(comment)
     _require_state(t, application)
     released = application.approved_amount if application.status == S.APPROVED else None
     changes = {"approved_amount": [released, None]} if released is not None else {}
+    # The items it claimed are free again: the rivals that lost them are recomputed.
+    computation.mark_stale(rivals)
     # Rejecting an approved case releases its reservation: it leaves the committed sum.
-    application = _move(
+    return _move(
         application=application,
         transition=t,
         by=by,
@@ -401,13 +441,15 @@ def application_reject(*, application: Application, by: User, comment: str = "")
         changes=changes,
         approved_amount=None,
     )
-    _mark_with_rivals(application)
-    return application
 
 
 @transaction.atomic
 def application_approve(*, application: Application, by: User, comment: str = "") -> Application:
-    application, t = _begin(application, by, "approve")
+    # The programme row lock orders every approval: the check and the reservation are one
+    # step. It is taken before the application's row, in the order programme_update takes
+    # them (programme, then its open applications), so the two cannot deadlock.
+    programme = Programme.objects.select_for_update().get(pk=application.programme_id)
+    application, t, _affected = _begin(application, by, "approve")
     _require_state(t, application)
     if application.computed_at is None:
         raise ServiceError(
@@ -421,8 +463,6 @@ def application_approve(*, application: Application, by: User, comment: str = ""
             _("The application has blocking findings: %(codes)s.") % {"codes": ", ".join(blocking)},
             findings=blocking,
         )
-    # The programme row lock orders every approval: the check and the reservation are one step.
-    programme = Programme.objects.select_for_update().get(pk=application.programme_id)
     available = programme.budget - programme_spent(programme.pk)
     amount = application.computed_discount
     if amount > available:
@@ -451,10 +491,13 @@ def application_disburse(
     transferred_on: object = None,
     comment: str = "",
 ) -> Application:
-    application, t = _begin(application, by, "disburse")
+    application, t, later = _begin(application, by, "disburse", affects=_later_participations)
     reference, day = _require_transfer(transfer_reference, transferred_on)
     _require_state(t, application)
     amount = application.approved_amount
+    # One more participation for the company: its applications in later programmes may now
+    # reach max_participations.
+    computation.mark_stale(later)
     return _move(
         application=application,
         transition=t,
@@ -473,13 +516,10 @@ def application_disburse(
 
 @transaction.atomic
 def application_withdraw(*, application: Application, by: User, comment: str = "") -> Application:
-    application, t = _begin(application, by, "withdraw")
+    application, t, rivals = _begin(application, by, "withdraw", affects=_rivals)
     _require_state(t, application)
-    application = _move(
-        application=application, transition=t, by=by, comment=(comment or "").strip()
-    )
-    _mark_with_rivals(application)
-    return application
+    computation.mark_stale(rivals)
+    return _move(application=application, transition=t, by=by, comment=(comment or "").strip())
 
 
 SERVICES: dict[str, Callable[..., Application]] = {

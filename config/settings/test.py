@@ -27,3 +27,4 @@ TEST_REDIS_URL = env.str("REDIS_URL", default="")
 if env.str("TEST_EMAIL_FILE_PATH", default=""):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = env.str("TEST_EMAIL_FILE_PATH")
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="ikm-test-static-"))
