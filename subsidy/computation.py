@@ -6,6 +6,7 @@ Every step works on a chunk of applications with a fixed number of statements, s
 programme of any size costs a number of queries proportional to its chunks, not its rows.
 """
 
+import gc
 import json
 import sqlite3
 import time
@@ -171,10 +172,38 @@ def _company_facts(app: dict) -> dict:
     }
 
 
-def _lost_claims(items: Sequence[dict], apps: dict[int, dict]) -> dict[int, frozenset[str]]:
+def contested_keys() -> tuple[frozenset[str], frozenset[str]]:
+    """Invoice and serial keys held by more than one live item, in one pass over the items.
+
+    A programme's recompute asks for rivals only of these: a key no other live item holds
+    cannot be lost. An item added meanwhile marks its rivals stale, so a write this run makes
+    for them is refused by the version check and their own job recomputes them.
+    """
+    live = MachineItem.objects.exclude(application__status__in=Application.ENDED_STATUSES)
+
+    def held_twice(field: str) -> frozenset[str]:
+        return frozenset(
+            live.exclude(**{field: ""})
+            .values(field)
+            .annotate(holders=Count("id"))
+            .filter(holders__gt=1)
+            .values_list(field, flat=True)
+        )
+
+    return held_twice("invoice_key"), held_twice("serial_key")
+
+
+def _lost_claims(
+    items: Sequence[dict],
+    apps: dict[int, dict],
+    contested: tuple[frozenset[str], frozenset[str]] | None = None,
+) -> dict[int, frozenset[str]]:
     """Resolve each item's invoice and serial claims against every live item that shares them."""
     invoice_keys = {i["invoice_key"] for i in items if i["invoice_key"]}
     serial_keys = {i["serial_key"] for i in items if i["serial_key"]}
+    if contested is not None:
+        invoice_keys &= contested[0]
+        serial_keys &= contested[1]
     claims = [
         rules.Claim(
             item_id=i["id"],
@@ -271,22 +300,40 @@ def compute_applications(application_ids: Iterable[int]) -> int:
     return stored
 
 
-def _compute_ids(ids: list[int]) -> int:
+def _compute_ids(
+    ids: list[int], contested: tuple[frozenset[str], frozenset[str]] | None = None
+) -> int:
     """One chunk; those whose rows were held by another transaction are read and computed again."""
-    stored, busy = _compute_chunk(ids)
+    stored, busy = _compute_chunk(ids, contested)
     for delay in BUSY_RETRY_DELAYS:
         if not busy:
             return stored
         time.sleep(delay)
-        more, busy = _compute_chunk(sorted(busy))
+        more, busy = _compute_chunk(sorted(busy), contested)
         stored += more
     if busy:
         raise ComputationBusy(sorted(busy))
     return stored
 
 
-def _compute_chunk(ids: list[int]) -> tuple[int, set[int]]:
+def _compute_chunk(
+    ids: list[int], contested: tuple[frozenset[str], frozenset[str]] | None = None
+) -> tuple[int, set[int]]:
     """Compute a chunk of applications: (how many were stored, ids whose rows were busy)."""
+    # A chunk's dicts survive young collections and would trigger full ones that walk the
+    # whole heap; what the chunk leaves behind is freed by reference counting anyway.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _compute_chunk_now(ids, contested)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _compute_chunk_now(
+    ids: list[int], contested: tuple[frozenset[str], frozenset[str]] | None
+) -> tuple[int, set[int]]:
     apps = {
         a["id"]: a
         for a in Application.objects.filter(
@@ -304,7 +351,7 @@ def _compute_chunk(ids: list[int]) -> tuple[int, set[int]]:
     items = list(
         MachineItem.objects.filter(application_id__in=list(apps)).order_by().values(*_ITEM_FIELDS)
     )
-    lost = _lost_claims(items, apps)
+    lost = _lost_claims(items, apps, contested)
     participations = _earlier_participations(apps)
     duplicate_docs = _duplicate_documents(apps)
     items_by_app: dict[int, list[dict]] = defaultdict(list)
@@ -386,17 +433,27 @@ _OPEN_SQL = ", ".join(f"'{status}'" for status in Application.OPEN_STATUSES)
 
 
 def _store_postgres(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple[int, set[int]]:
-    """Lock in id order with a short wait, then two updates: arrays in, conditional on versions."""
+    """Two updates with a short lock wait, conditional on the versions read."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('lock_timeout')")
         previous = cursor.fetchone()[0]
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [STORE_LOCK_TIMEOUT])
-        cursor.execute(
-            """
-            SELECT id FROM subsidy_application WHERE id = ANY(%s)
-             ORDER BY id FOR NO KEY UPDATE
-            """,
-            [[row[0] for row in app_rows]],
+        # No separate SELECT ... FOR UPDATE in id order first: that would write a row lock
+        # to every application before the UPDATE writes it again. The UPDATE takes its rows
+        # in any order, and the short lock_timeout makes it, never a user's request, give up
+        # if that order ever meets a transaction waiting on one of them.
+        # One JSON document per statement, not arrays of JSON texts: psycopg escapes every
+        # quote of every element of a text array in Python, which cost more than the rest of
+        # the chunk. findings and breakdown are JSON texts already and are spliced in as is.
+        apps_json = (
+            "["
+            + ",".join(
+                f'{{"id":{r[0]},"version":{r[1]},"scale":{json.dumps(r[2])},'
+                f'"eligible_total":{r[3]},"computed_discount":{r[4]},'
+                f'"findings":{r[5]},"breakdown":{r[6]}}}'
+                for r in app_rows
+            )
+            + "]"
         )
         cursor.execute(
             f"""
@@ -404,31 +461,35 @@ def _store_postgres(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple
                SET scale = v.scale, eligible_total = v.eligible_total,
                    computed_discount = v.computed_discount, findings = v.findings,
                    breakdown = v.breakdown, computed_at = %s
-              FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::bigint[], %s::bigint[],
-                          %s::jsonb[], %s::jsonb[])
-                   AS v(id, version, scale, eligible_total, computed_discount, findings, breakdown)
+              FROM jsonb_to_recordset(%s::jsonb)
+                   AS v(id bigint, version int, scale text, eligible_total bigint,
+                        computed_discount bigint, findings jsonb, breakdown jsonb)
              WHERE a.id = v.id AND a.data_version = v.version AND a.status IN ({_OPEN_SQL})
             RETURNING a.id
             """,  # noqa: S608 - _OPEN_SQL is built from the model's constants, not input
-            [now, *(list(column) for column in zip(*app_rows, strict=True))],
+            [now, apps_json],
         )
         stored = {row[0] for row in cursor.fetchall()}
         rows = [r for r in item_rows if r[1] in stored]
         if rows:
+            # The rate travels as a JSON string ("0.4000"), which numeric reads exactly.
+            items_json = (
+                "["
+                + ",".join(
+                    f'{{"id":{r[0]},"rate":"{r[3]}","discount":{r[4]},"findings":{r[5]}}}'
+                    for r in rows
+                )
+                + "]"
+            )
             cursor.execute(
                 """
                 UPDATE subsidy_machineitem AS m
                    SET rate = v.rate, discount = v.discount, findings = v.findings
-                  FROM unnest(%s::bigint[], %s::numeric[], %s::bigint[], %s::jsonb[])
-                       AS v(id, rate, discount, findings)
+                  FROM jsonb_to_recordset(%s::jsonb)
+                       AS v(id bigint, rate numeric, discount bigint, findings jsonb)
                  WHERE m.id = v.id
                 """,
-                [
-                    [r[0] for r in rows],
-                    [r[3] for r in rows],
-                    [r[4] for r in rows],
-                    [r[5] for r in rows],
-                ],
+                [items_json],
             )
         # Called inside a caller's transaction, the caller keeps its own setting.
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
@@ -512,9 +573,10 @@ def recompute_programme(programme_id: int) -> int:
     base = Application.objects.filter(
         programme_id=programme_id, status__in=Application.OPEN_STATUSES
     ).order_by("id")
+    contested = contested_keys()
     while True:
         ids = list(base.filter(pk__gt=last).values_list("id", flat=True)[:CHUNK])
         if not ids:
             return stored
-        stored += _compute_ids(ids)
+        stored += _compute_ids(ids, contested)
         last = ids[-1]
