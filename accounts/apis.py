@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.api import ERROR_RESPONSES
+from config.api import error_responses
 
 from .serializers import (
     MeSerializer,
@@ -31,7 +31,7 @@ class TokenApi(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, **ERROR_RESPONSES},
+        responses={200: TokenSerializer, **error_responses(400, 429)},
         auth=[],
         tags=["auth"],
     )
@@ -61,7 +61,7 @@ class RegisterApi(APIView):
 
     @extend_schema(
         request=RegisterSerializer,
-        responses={201: MeSerializer, **ERROR_RESPONSES},
+        responses={201: MeSerializer, **error_responses(400, 429)},
         auth=[],
         tags=["auth"],
     )
@@ -75,12 +75,14 @@ class RegisterApi(APIView):
 class MeApi(APIView):
     """The signed-in user: roles, companies, e-mail and language."""
 
-    @extend_schema(responses={200: MeSerializer, **ERROR_RESPONSES}, tags=["auth"])
+    @extend_schema(responses={200: MeSerializer, **error_responses(401)}, tags=["auth"])
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data)
 
     @extend_schema(
-        request=MeUpdateSerializer, responses={200: MeSerializer, **ERROR_RESPONSES}, tags=["auth"]
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, **error_responses(400, 401)},
+        tags=["auth"],
     )
     def patch(self, request: Request) -> Response:
         data = MeUpdateSerializer(data=request.data)

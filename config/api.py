@@ -2,8 +2,9 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -154,3 +155,19 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 # Reads: no credentials, or not visible; lists also refuse a bad filter or page (400).
 READ_ERRORS = error_responses(401, 404)
 LIST_ERRORS = error_responses(400, 401, 404)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: a path under /api/ that matches no route answers in the contract's shape."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: under /api/, JSON (a bug, never bad input: that is a 400)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "error", "detail": _("Something went wrong on our side.")}, status=500
+        )
+    return defaults.server_error(request)

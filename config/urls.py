@@ -12,3 +12,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("subsidy.urls")),
 ]
+
+# The API answers in the contract's JSON shape even where no route matched or a bug slipped.
+handler404 = "config.api.not_found"
+handler500 = "config.api.server_error"

@@ -8,23 +8,23 @@ from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.roles import APPLICANT
-from config.api import ERROR_RESPONSES
+from config.api import LIST_ERRORS, READ_ERRORS, error_responses
 from config.errors import ServiceError
 
 from . import notices, selectors, services, workflow
-from .filters import ApplicationFilter
+from .filters import ApplicationFilter, CompanyFilter
 from .letters import approval_letter_pdf
 from .models import Application, Company, Document, MachineItem, Notice, Programme
 from .serializers import (
@@ -44,7 +44,24 @@ from .serializers import (
     TransitionSerializer,
 )
 
-READ_ERRORS = {k: v for k, v in ERROR_RESPONSES.items() if k in (401, 404)}
+# Writes: create (no object yet), change (an object the caller must see), and the writes on an
+# application's data, which its state may refuse (409).
+CREATE_ERRORS = error_responses(400, 401, 403)
+CHANGE_ERRORS = error_responses(400, 401, 403, 404)
+CASE_ERRORS = error_responses(400, 401, 403, 404, 409)
+CASE_DELETE_ERRORS = error_responses(401, 403, 404, 409)
+DOCUMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Ids in paths are positive integers: a negative one never matches a route."""
+
+    def _resolve_path_parameters(self, variables: list[str]) -> list[dict]:
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["schema"].get("type") == "integer":
+                parameter["schema"]["minimum"] = 1
+        return parameters
 
 
 def _require_applicant(user) -> None:
@@ -62,11 +79,11 @@ def _validated(serializer_class, data, **kwargs) -> dict:
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: ProgrammeSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: ProgrammeSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: ProgrammeSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: ProgrammeSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(responses={200: ProgrammeSerializer, **ERROR_RESPONSES}),
-    partial_update=extend_schema(responses={200: ProgrammeSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(responses={201: ProgrammeSerializer, **CREATE_ERRORS}),
+    update=extend_schema(responses={200: ProgrammeSerializer, **CHANGE_ERRORS}),
+    partial_update=extend_schema(responses={200: ProgrammeSerializer, **CHANGE_ERRORS}),
 )
 class ProgrammeViewSet(
     mixins.ListModelMixin,
@@ -77,14 +94,15 @@ class ProgrammeViewSet(
 ):
     """Yearly programmes: everyone reads, superusers write."""
 
+    schema = AutoSchema()
     serializer_class = ProgrammeSerializer
     queryset = Programme.objects.prefetch_related("rates").order_by("-year")
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         services.require_superuser(request.user)
-        data = _validated(ProgrammeSerializer, request.data)
-        rates = [{**r, "rate": str(r["rate"])} for r in data.pop("rates")]
-        programme = services.programme_create(by=request.user, rates=rates, **data)
+        data = dict(_validated(ProgrammeSerializer, request.data))
+        programme = services.programme_create(by=request.user, **data)
+        programme = self.get_queryset().get(pk=programme.pk)
         return Response(ProgrammeSerializer(programme).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -94,17 +112,12 @@ class ProgrammeViewSet(
         data = dict(
             _validated(ProgrammeSerializer, request.data, instance=programme, partial=partial)
         )
-        rates = data.pop("rates", None)
-        if rates is not None:
-            rates = [{**r, "rate": str(r["rate"])} for r in rates]
-        programme = services.programme_update(
-            programme=programme, by=request.user, rates=rates, **data
-        )
+        programme = services.programme_update(programme=programme, by=request.user, **data)
         programme = self.get_queryset().get(pk=programme.pk)
         return Response(ProgrammeSerializer(programme).data)
 
     @extend_schema(responses={200: BudgetSerializer, **READ_ERRORS})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def budget(self, request: Request, pk: str | None = None) -> Response:
         return Response(selectors.programme_budget(self.get_object()))
 
@@ -113,11 +126,11 @@ class ProgrammeViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: CompanySerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: CompanySerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: CompanySerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: CompanySerializer, **ERROR_RESPONSES}),
-    update=extend_schema(responses={200: CompanySerializer, **ERROR_RESPONSES}),
-    partial_update=extend_schema(responses={200: CompanySerializer, **ERROR_RESPONSES}),
+    create=extend_schema(responses={201: CompanySerializer, **CREATE_ERRORS}),
+    update=extend_schema(responses={200: CompanySerializer, **CHANGE_ERRORS}),
+    partial_update=extend_schema(responses={200: CompanySerializer, **CHANGE_ERRORS}),
 )
 class CompanyViewSet(
     mixins.ListModelMixin,
@@ -128,8 +141,9 @@ class CompanyViewSet(
 ):
     """IKM companies: applicants create and edit their own, staff read all."""
 
+    schema = AutoSchema()
     serializer_class = CompanySerializer
-    filterset_fields = ["province", "regency", "kbli"]
+    filterset_class = CompanyFilter
 
     queryset = Company.objects.none()
 
@@ -153,17 +167,18 @@ class CompanyViewSet(
         company = services.company_update(company=company, by=request.user, **data)
         return Response(CompanySerializer(company).data)
 
-    @extend_schema(methods=["get"], responses={200: MemberSerializer(many=True), **READ_ERRORS})
+    @extend_schema(methods=["get"], responses={200: MemberSerializer(many=True), **LIST_ERRORS})
     @extend_schema(
         methods=["post"],
         request=AddMemberSerializer,
-        responses={201: MemberSerializer, **ERROR_RESPONSES},
+        responses={201: MemberSerializer, **CHANGE_ERRORS},
     )
-    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def members(self, request: Request, pk: str | None = None) -> Response:
         company = self.get_object()
         if request.method == "GET":
-            return Response(MemberSerializer(company.members.order_by("username"), many=True).data)
+            page = self.paginate_queryset(company.members.order_by("username", "id"))
+            return self.get_paginated_response(MemberSerializer(page, many=True).data)
         services.require_member(company, request.user)
         data = _validated(AddMemberSerializer, request.data)
         user = services.company_add_member(
@@ -175,7 +190,9 @@ class CompanyViewSet(
 class RegionsApi(APIView):
     """Provinces with their regencies (Kemendagri codes) for forms."""
 
-    @extend_schema(responses={200: ProvinceSerializer(many=True), **READ_ERRORS})
+    schema = AutoSchema()
+
+    @extend_schema(responses={200: ProvinceSerializer(many=True), **error_responses(401)})
     def get(self, request: Request) -> Response:
         return Response(ProvinceSerializer.all())
 
@@ -184,9 +201,11 @@ class RegionsApi(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: ApplicationSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: ApplicationSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: ApplicationSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: ApplicationSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(
+        responses={201: ApplicationSerializer, **error_responses(400, 401, 403, 409)}
+    ),
 )
 class ApplicationViewSet(
     mixins.ListModelMixin,
@@ -196,6 +215,7 @@ class ApplicationViewSet(
 ):
     """Refund applications; their state changes only through transitions."""
 
+    schema = AutoSchema()
     serializer_class = ApplicationSerializer
     filterset_class = ApplicationFilter
 
@@ -204,7 +224,17 @@ class ApplicationViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return selectors.application_list(self.request.user).order_by("-id")
+        if self.action in ("list", "retrieve"):
+            return selectors.application_list(self.request.user).order_by("-id")
+        # The other actions read the application itself, not the list's columns.
+        return selectors.applications_visible_to(self.request.user).select_related(
+            "company", "programme"
+        )
+
+    def _answer(self, application: Application, code: int = status.HTTP_200_OK) -> Response:
+        """The application as the list shows it."""
+        row = selectors.application_list(self.request.user).get(pk=application.pk)
+        return Response(self.get_serializer(row).data, status=code)
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         _require_applicant(request.user)
@@ -212,13 +242,10 @@ class ApplicationViewSet(
         application = services.application_create(
             by=request.user, programme=data["programme"], company=data["company"]
         )
-        return Response(
-            self.get_serializer(self.get_queryset().get(pk=application.pk)).data,
-            status=status.HTTP_201_CREATED,
-        )
+        return self._answer(application, status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: BreakdownSerializer, **READ_ERRORS})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def breakdown(self, request: Request, pk: str | None = None) -> Response:
         return Response(BreakdownSerializer.of(self.get_object()))
 
@@ -228,26 +255,36 @@ class ApplicationViewSet(
     @extend_schema(
         methods=["post"],
         request=TransitionSerializer,
-        responses={200: ApplicationSerializer, **ERROR_RESPONSES},
+        responses={200: ApplicationSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def transitions(self, request: Request, pk: str | None = None) -> Response:
         application = self.get_object()
         if request.method == "GET":
             return Response(workflow.available_actions(application=application, user=request.user))
+        payload = self._transition_payload(request)
+        workflow.application_transition(application=application, by=request.user, **payload)
+        return self._answer(application)
+
+    @staticmethod
+    def _transition_payload(request: Request) -> dict:
+        """The role may act at all (403) before the payload is read (400); the rest is the
+        workflow's: the role for this state, four eyes, the comment and checklist, the state."""
+        user = request.user
+        if not any(user.has_role(t.role) for t in workflow.TRANSITIONS):
+            raise ServiceError("forbidden", _("Your role may not take this action."))
         payload = request.data
         if not isinstance(payload, dict):
-            raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
-        name = payload.get("action")
-        if not isinstance(name, str) or name not in workflow.ACTIONS:
             raise serializers.ValidationError(
-                {"action": [_("Choose one of: %(a)s.") % {"a": ", ".join(workflow.ACTIONS)}]}
+                {"non_field_errors": [_("Send a JSON object with an action.")]}
             )
-        extra = {k: payload[k] for k in payload if k != "action"}
-        workflow.application_transition(
-            application=application, by=request.user, action=name, **extra
-        )
-        return Response(self.get_serializer(self.get_queryset().get(pk=application.pk)).data)
+        name = payload.get("action")
+        if isinstance(name, str) and name in workflow.ACTIONS:
+            if not any(t.action == name and user.has_role(t.role) for t in workflow.TRANSITIONS):
+                raise ServiceError("forbidden", _("Your role may not take this action."))
+        serializer = TransitionSerializer(data=payload)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
 
     @extend_schema(responses={200: HistoryEntrySerializer(many=True), **READ_ERRORS})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -258,8 +295,7 @@ class ApplicationViewSet(
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, "Approval letter"),
-            **READ_ERRORS,
-            409: ERROR_RESPONSES[409],
+            **error_responses(401, 404, 409),
         }
     )
     @action(detail=True, methods=["get"], filter_backends=[])
@@ -267,7 +303,9 @@ class ApplicationViewSet(
         application = self.get_object()
         if application.status not in (Application.Status.APPROVED, Application.Status.DISBURSED):
             raise ServiceError(
-                "invalid_transition", _("The approval letter exists once the case is approved.")
+                "invalid_transition",
+                _("The approval letter exists once the case is approved."),
+                status=application.status,
             )
         language = getattr(request.user, "language", "id") or "id"
         response = HttpResponse(
@@ -297,18 +335,19 @@ class _ApplicationChild:
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: MachineItemSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: MachineItemSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: MachineItemSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: MachineItemSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(responses={200: MachineItemSerializer, **ERROR_RESPONSES}),
-    partial_update=extend_schema(responses={200: MachineItemSerializer, **ERROR_RESPONSES}),
-    destroy=extend_schema(responses={204: None, **ERROR_RESPONSES}),
+    create=extend_schema(responses={201: MachineItemSerializer, **CASE_ERRORS}),
+    update=extend_schema(responses={200: MachineItemSerializer, **CASE_ERRORS}),
+    partial_update=extend_schema(responses={200: MachineItemSerializer, **CASE_ERRORS}),
+    destroy=extend_schema(responses={204: None, **CASE_DELETE_ERRORS}),
 )
 class MachineItemViewSet(_ApplicationChild, viewsets.ModelViewSet):
     """The machines of an application; edited only in draft or revision_requested."""
 
+    schema = AutoSchema()
     serializer_class = MachineItemSerializer
-    pagination_class = None
+    filter_backends: list = []
 
     queryset = MachineItem.objects.none()
 
@@ -340,10 +379,12 @@ class MachineItemViewSet(_ApplicationChild, viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: DocumentSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: DocumentSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: DocumentSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: DocumentSerializer, **ERROR_RESPONSES}),
-    destroy=extend_schema(responses={204: None, **ERROR_RESPONSES}),
+    create=extend_schema(
+        responses={201: DocumentSerializer, **error_responses(400, 401, 403, 404, 409, 429)}
+    ),
+    destroy=extend_schema(responses={204: None, **CASE_DELETE_ERRORS}),
 )
 class DocumentViewSet(
     _ApplicationChild,
@@ -355,8 +396,9 @@ class DocumentViewSet(
 ):
     """Supporting documents (PDF, JPEG, PNG) of an application."""
 
+    schema = AutoSchema()
     serializer_class = DocumentSerializer
-    pagination_class = None
+    filter_backends: list = []
     parser_classes = [MultiPartParser, FormParser]
 
     queryset = Document.objects.none()
@@ -377,15 +419,8 @@ class DocumentViewSet(
         # Refuse an oversized body before reading it all.
         length = request.META.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > settings.DOCUMENT_MAX_BYTES + 64 * 1024:
-            raise serializers.ValidationError(
-                {
-                    "file": [
-                        _("The file is larger than %(mb)s MB.")
-                        % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}
-                    ]
-                }
-            )
-        data = _validated(DocumentSerializer, request.data)
+            raise serializers.ValidationError({"file": [DocumentSerializer.too_large()]})
+        data = _validated(DocumentSerializer, request.data, context={"application": application})
         document = services.document_upload(
             application=application,
             by=request.user,
@@ -405,9 +440,14 @@ class DocumentViewSet(
 class DocumentDownloadApi(APIView):
     """Streams a document to those who may see its application."""
 
+    schema = AutoSchema()
+
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            **{
+                (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, "The file")
+                for content_type in DOCUMENT_TYPES
+            },
             **READ_ERRORS,
         }
     )
@@ -427,13 +467,14 @@ class DocumentDownloadApi(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: NotificationSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: NotificationSerializer(many=True), **LIST_ERRORS}),
 )
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's in-app notices, newest first."""
 
+    schema = AutoSchema()
     serializer_class = NotificationSerializer
-    permission_classes = [IsAuthenticated]
+    filter_backends: list = []
 
     queryset = Notice.objects.none()
 

@@ -1,17 +1,57 @@
-import django_filters
-from django.db.models import Q, QuerySet
+"""Query-parameter filters of the lists (API.md); a bad value is a 400, never a 500."""
 
-from .models import Application, Scale
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+
+from .models import Application, Company, Scale
+
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number within the database's range (a huge one is a 400, not a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+    def get_max_validator(self) -> None:
+        return None
+
+
+def _start_of(day: dt.date) -> dt.datetime | None:
+    """Midnight of a local (Asia/Jakarta) day; None past the calendar's ends."""
+    try:
+        start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        start.astimezone(dt.UTC)
+    except OverflowError:
+        return None
+    return start
 
 
 class ApplicationFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Application.Status.choices)
-    programme = django_filters.NumberFilter(field_name="programme_id")
-    company = django_filters.NumberFilter(field_name="company_id")
+    # Not DISTINCT (django-filter's default for a multiple choice): a status never repeats a
+    # row, and DISTINCT over every column made the page and its count sort the whole match.
+    status = django_filters.MultipleChoiceFilter(choices=Application.Status.choices, distinct=False)
+    programme = IdFilter(field_name="programme_id")
+    company = IdFilter(field_name="company_id")
     province = django_filters.CharFilter(field_name="company__province")
     scale = django_filters.ChoiceFilter(choices=Scale.choices)
-    submitted_after = django_filters.DateFilter(field_name="submitted_at", lookup_expr="date__gte")
-    submitted_before = django_filters.DateFilter(field_name="submitted_at", lookup_expr="date__lte")
+    submitted_after = django_filters.DateFilter(
+        method="filter_submitted_after", label="First submitted on or after (Asia/Jakarta)"
+    )
+    submitted_before = django_filters.DateFilter(
+        method="filter_submitted_before", label="First submitted on or before (Asia/Jakarta)"
+    )
     search = django_filters.CharFilter(method="filter_search", label="Reference, company or NIB")
 
     class Meta:
@@ -27,13 +67,31 @@ class ApplicationFilter(django_filters.FilterSet):
             "search",
         ]
 
+    # Bounds of local days rather than submitted_at__date, so the index on submitted_at is used.
+    def filter_submitted_after(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+        start = _start_of(value)
+        if start is None:
+            return queryset.filter(submitted_at__isnull=False)
+        return queryset.filter(submitted_at__gte=start)
+
+    def filter_submitted_before(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+        end = _start_of(value + dt.timedelta(days=1)) if value < dt.date.max else None
+        if end is None:
+            return queryset.filter(submitted_at__isnull=False)
+        return queryset.filter(submitted_at__lt=end)
+
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         if not value:
             return queryset
         return queryset.filter(
-            Q(reference__iexact=value)
-            | Q(reference__icontains=value)
+            Q(reference__icontains=value)
             | Q(company__name__icontains=value)
             | Q(company__nib=value)
         )
+
+
+class CompanyFilter(django_filters.FilterSet):
+    class Meta:
+        model = Company
+        fields = ["province", "regency", "kbli"]

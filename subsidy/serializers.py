@@ -1,12 +1,16 @@
 """HTTP in and out for the contract of API.md; rules stay in the services."""
 
+import datetime as dt
+from functools import cache, cached_property
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from . import rules, validators
+from . import rules, services, validators
 from .models import (
     Application,
     Company,
@@ -17,6 +21,7 @@ from .models import (
     Origin,
     Programme,
     RatedScale,
+    Scale,
 )
 from .regions import province_name, provinces, regency_name
 from .workflow import ACTIONS
@@ -24,29 +29,49 @@ from .workflow import ACTIONS
 User = get_user_model()
 
 
-def _finding_texts() -> dict[str, str]:
-    return {
-        rules.PURCHASE_OUTSIDE_WINDOW: _("The invoice date is outside the purchase window."),
-        rules.NOT_NEW: _("The machine is not new."),
-        rules.NOT_INSTALLED: _(
-            "The machine is not installed, or was installed after the deadline."
-        ),
-        rules.PAYMENT_NOT_VIA_BANK: _("Payment was not made through a bank."),
-        rules.DUPLICATE_INVOICE: _("This invoice is already claimed by another item."),
-        rules.DUPLICATE_SERIAL: _("This serial number is already claimed by another item."),
-        rules.COMPANY_NOT_IKM: _("The company is a large industry, not an IKM."),
-        rules.KBLI_NOT_MANUFACTURING: _("The KBLI code is not a manufacturing activity (10-33)."),
-        rules.PARTICIPATION_LIMIT_REACHED: _(
-            "The company has reached the limit of programme participations."
-        ),
-        rules.NO_ELIGIBLE_ITEMS: _("No machine item is eligible for a refund."),
-        rules.BELOW_MINIMUM: _("The refund is below the programme's minimum."),
-        "duplicate_document": _("The same file was uploaded for another company's application."),
-    }
+@cache
+def _finding_texts(language: str) -> dict[str, str]:
+    """The sentence for each finding code, per language (built once: lists show many)."""
+    with translation.override(language):
+        return {
+            rules.PURCHASE_OUTSIDE_WINDOW: _("The invoice date is outside the purchase window."),
+            rules.NOT_NEW: _("The machine is not new."),
+            rules.NOT_INSTALLED: _(
+                "The machine is not installed, or was installed after the deadline."
+            ),
+            rules.PAYMENT_NOT_VIA_BANK: _("Payment was not made through a bank."),
+            rules.DUPLICATE_INVOICE: _("This invoice is already claimed by another item."),
+            rules.DUPLICATE_SERIAL: _("This serial number is already claimed by another item."),
+            rules.COMPANY_NOT_IKM: _("The company is a large industry, not an IKM."),
+            rules.KBLI_NOT_MANUFACTURING: _(
+                "The KBLI code is not a manufacturing activity (10-33)."
+            ),
+            rules.PARTICIPATION_LIMIT_REACHED: _(
+                "The company has reached the limit of programme participations."
+            ),
+            rules.NO_ELIGIBLE_ITEMS: _("No machine item is eligible for a refund."),
+            rules.BELOW_MINIMUM: _("The refund is below the programme's minimum."),
+            "duplicate_document": _(
+                "The same file was uploaded for another company's application."
+            ),
+        }
 
 
 def finding_detail(code: str) -> str:
-    return _finding_texts().get(code, code)
+    texts = _finding_texts(translation.get_language() or settings.LANGUAGE_CODE)
+    return texts.get(code, code)
+
+
+def _datetime(value: dt.datetime | None) -> str | None:
+    """As DRF writes a timestamp: ISO 8601 in the current time zone (Asia/Jakarta)."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 class FindingSerializer(serializers.Serializer):
@@ -109,6 +134,14 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             "min_refund": {"max_value": 10**15},
             "max_refund_per_company": {"max_value": 10**15},
         }
+
+    def validate_rates(self, rates: list) -> list:
+        # A partial update leaves out fields, but a rate it sends is always a whole rate.
+        if self.partial:
+            whole = RateSerializer(data=self.initial_data.get("rates"), many=True)
+            whole.is_valid(raise_exception=True)
+            return whole.validated_data
+        return rates
 
     def to_representation(self, instance: Programme) -> dict:
         data = super().to_representation(instance)
@@ -237,7 +270,9 @@ class MachineItemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["discount"]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(
+        serializers.CharField(allow_null=True, help_text='The rate applied, e.g. "0.4000".')
+    )
     def get_rate(self, item: MachineItem) -> str | None:
         return rules.rate_text(item.rate) if item.rate is not None else None
 
@@ -245,18 +280,56 @@ class MachineItemSerializer(serializers.ModelSerializer):
     def get_findings(self, item: MachineItem) -> list[dict]:
         return [{"code": f["code"], "detail": finding_detail(f["code"])} for f in item.findings]
 
+    def to_representation(self, item: MachineItem) -> dict:
+        # Written out: a page of the application list renders hundreds of items, and DRF's
+        # field-by-field walk was most of its time. test_api_resources checks it renders
+        # exactly what the declared fields would.
+        return {
+            "id": item.id,
+            "description": item.description,
+            "brand": item.brand,
+            "model": item.model,
+            "serial_number": item.serial_number,
+            "origin": item.origin,
+            "supplier_name": item.supplier_name,
+            "supplier_npwp": item.supplier_npwp,
+            "invoice_number": item.invoice_number,
+            "tax_invoice_number": item.tax_invoice_number,
+            "invoice_date": _date(item.invoice_date),
+            "price": item.price,
+            "vat": item.vat,
+            "payment_method": item.payment_method,
+            "is_new": item.is_new,
+            "installed_on": _date(item.installed_on),
+            "rate": self.get_rate(item),
+            "discount": item.discount,
+            "findings": self.get_findings(item),
+        }
+
 
 class ApplicationSerializer(serializers.ModelSerializer):
     programme = serializers.PrimaryKeyRelatedField(queryset=Programme.objects.all())
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.none())
-    case_officer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    case_officer = serializers.CharField(
+        source="case_officer_username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the verifier who started the review.",
+    )
     payout_bank_name = serializers.CharField(read_only=True)
     payout_account_number = serializers.CharField(read_only=True)
     payout_account_name = serializers.CharField(read_only=True)
-    company_name = serializers.CharField(source="company.name", read_only=True)
-    programme_year = serializers.IntegerField(source="programme.year", read_only=True)
+    scale = serializers.ChoiceField(
+        choices=Scale.choices,
+        read_only=True,
+        allow_blank=True,
+        help_text="The company's scale the last computation used; empty before the first.",
+    )
+    # Annotated by selectors.application_list, which every application answer is read from.
+    company_name = serializers.CharField(read_only=True)
+    programme_year = serializers.IntegerField(read_only=True)
     findings = serializers.SerializerMethodField()
-    items = MachineItemSerializer(many=True, read_only=True)
+    items = MachineItemSerializer(many=True, read_only=True, source="item_list")
 
     class Meta:
         model = Application
@@ -286,6 +359,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "items",
         ]
         read_only_fields = [f for f in fields if f not in ("programme", "company")]
+        # A second live application is the service's refusal (409 duplicate_application),
+        # not the field error DRF would derive from the model's unique constraint.
+        validators: list = []
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -294,18 +370,51 @@ class ApplicationSerializer(serializers.ModelSerializer):
             # Another company's id is simply not a valid choice (400), never a leak.
             self.fields["company"].queryset = Company.objects.filter(members=request.user)
 
-    @extend_schema_field(FindingSerializer(many=True))
-    def get_findings(self, application: Application) -> list[dict]:
+    @cached_property
+    def _for_officer(self) -> bool:
         request = self.context.get("request")
-        officer = request is not None and (
+        return request is not None and (
             request.user.is_superuser or request.user.is_programme_staff
         )
+
+    @extend_schema_field(FindingSerializer(many=True))
+    def get_findings(self, application: Application) -> list[dict]:
+        officer = self._for_officer
         return [
             {"code": f["code"], "item": f.get("item"), "detail": finding_detail(f["code"])}
             for f in application.findings
             # A file shared between companies is a lead for officers, not a verdict to show.
             if officer or f["code"] != "duplicate_document"
         ]
+
+    def to_representation(self, application: Application) -> dict:
+        # Written out for the list's sake, like MachineItemSerializer.to_representation.
+        items = self.fields["items"].child
+        return {
+            "id": application.id,
+            "reference": application.reference,
+            "programme": application.programme_id,
+            "programme_year": application.programme_year,
+            "company": application.company_id,
+            "company_name": application.company_name,
+            "status": application.status,
+            "scale": application.scale,
+            "created_at": _datetime(application.created_at),
+            "submitted_at": _datetime(application.submitted_at),
+            "eligible_total": application.eligible_total,
+            "computed_discount": application.computed_discount,
+            "computed_at": _datetime(application.computed_at),
+            "approved_amount": application.approved_amount,
+            "disbursed_amount": application.disbursed_amount,
+            "payout_bank_name": application.payout_bank_name,
+            "payout_account_number": application.payout_account_number,
+            "payout_account_name": application.payout_account_name,
+            "transfer_reference": application.transfer_reference,
+            "transferred_on": _date(application.transferred_on),
+            "case_officer": application.case_officer_username,
+            "findings": self.get_findings(application),
+            "items": [items.to_representation(item) for item in application.item_list],
+        }
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -331,6 +440,31 @@ class DocumentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["original_name", "size", "content_type", "sha256", "uploaded_at"]
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        application = self.context.get("application")
+        if application is not None:
+            # Only an item of the same application: any other id is simply not a valid choice.
+            self.fields["item"].queryset = MachineItem.objects.filter(application=application)
+
+    @staticmethod
+    def too_large() -> str:
+        return _("The file is larger than %(mb)s MB.") % {
+            "mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)
+        }
+
+    def validate_file(self, file: object) -> object:
+        # The upload service checks the same, but only after the state (409); a bad file is
+        # a 400 whatever the state (API.md order).
+        if file.size > settings.DOCUMENT_MAX_BYTES:
+            raise serializers.ValidationError(self.too_large())
+        file.seek(0)
+        head = file.read(16)
+        file.seek(0)
+        if services.sniff_content_type(head) is None:
+            raise serializers.ValidationError(_("Only PDF, JPEG or PNG files are accepted."))
+        return file
+
     def get_download_url(self, document: Document) -> str:
         return f"/api/v1/documents/{document.pk}/download/"
 
@@ -342,14 +476,33 @@ class ChecklistSerializer(serializers.Serializer):
     not_transferred = serializers.BooleanField()
 
 
+class TextField(serializers.CharField):
+    """Text only: a number or a boolean is not a comment or a reference."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TransitionSerializer(serializers.Serializer):
+    """The payload of POST transitions; what each action requires is checked by the workflow."""
+
     action = serializers.ChoiceField(choices=ACTIONS)
-    comment = serializers.CharField(
-        required=False, allow_blank=True, help_text="Reason for reject and request_revision."
+    comment = TextField(
+        required=False,
+        allow_blank=True,
+        help_text="The reason: required for reject and request_revision.",
     )
-    checklist = ChecklistSerializer(required=False, help_text="recommend only.")
-    transfer_reference = serializers.CharField(required=False, help_text="disburse only.")
-    transferred_on = serializers.DateField(required=False, help_text="disburse only.")
+    checklist = ChecklistSerializer(
+        required=False, help_text="recommend only, required there; all four must be true."
+    )
+    transfer_reference = TextField(
+        required=False, max_length=100, help_text="disburse only, required there."
+    )
+    transferred_on = serializers.DateField(
+        required=False, help_text="disburse only, required there; not in the future."
+    )
 
 
 class AvailableActionSerializer(serializers.Serializer):

@@ -171,6 +171,15 @@ def _invalid(field: str, message: str) -> ServiceError:
     )
 
 
+def _optional_comment(comment: object) -> str:
+    """A comment where none is required: text or nothing, never a number or a list."""
+    if comment is None:
+        return ""
+    if not isinstance(comment, str):
+        raise _invalid("comment", _("A comment is text."))
+    return comment.strip()
+
+
 def _require_comment(comment: str) -> str:
     comment = (comment or "").strip() if isinstance(comment, str) else ""
     if not comment:
@@ -403,7 +412,7 @@ def application_pass_review(
 ) -> Application:
     application, t, _affected = _begin(application, by, "pass_review")
     _require_state(t, application)
-    return _move(application=application, transition=t, by=by, comment=(comment or "").strip())
+    return _move(application=application, transition=t, by=by, comment=_optional_comment(comment))
 
 
 @transaction.atomic
@@ -417,7 +426,7 @@ def application_recommend(
         application=application,
         transition=t,
         by=by,
-        comment=(comment or "").strip(),
+        comment=_optional_comment(comment),
         checklist=checklist,
         changes={"checklist": [None, checklist]},
     )
@@ -476,7 +485,7 @@ def application_approve(*, application: Application, by: User, comment: str = ""
         application=application,
         transition=t,
         by=by,
-        comment=(comment or "").strip(),
+        comment=_optional_comment(comment),
         changes={"approved_amount": [None, amount]},
         approved_amount=amount,
     )
@@ -502,7 +511,7 @@ def application_disburse(
         application=application,
         transition=t,
         by=by,
-        comment=(comment or "").strip(),
+        comment=_optional_comment(comment),
         changes={
             "disbursed_amount": [None, amount],
             "transfer_reference": [None, reference],
@@ -519,7 +528,7 @@ def application_withdraw(*, application: Application, by: User, comment: str = "
     application, t, rivals = _begin(application, by, "withdraw", affects=_rivals)
     _require_state(t, application)
     computation.mark_stale(rivals)
-    return _move(application=application, transition=t, by=by, comment=(comment or "").strip())
+    return _move(application=application, transition=t, by=by, comment=_optional_comment(comment))
 
 
 SERVICES: dict[str, Callable[..., Application]] = {

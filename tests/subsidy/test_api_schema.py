@@ -1,0 +1,399 @@
+"""The OpenAPI schema at /api/schema/ describes the API exactly: schemathesis checks every answer.
+
+Every operation is called with generated input (valid and invalid) as an applicant and as a
+verifier, through the Django WSGI application of the test settings: no answer may be a 5xx,
+and every status, content type and body must be one the schema declares.
+"""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from subsidy import services
+from subsidy.models import Application, Company, Notice
+from tests.factories import ProgrammeFactory
+from tests.subsidy.test_api_permissions import in_state
+from tests.utils import pdf_upload
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture
+def _keep_connection():
+    """Calls go straight to the WSGI application, which closes the database connection after
+    each request; the test's transaction must survive them (Django's test client does this)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(_keep_connection, applicant, verifier, company, programme) -> dict:
+    """Real objects for the generated calls to reach (ids in paths point at them)."""
+    draft = in_state(company, Application.Status.DRAFT)
+    document = services.document_upload(
+        application=draft, by=applicant, kind="invoice", file=pdf_upload()
+    )
+    approved = in_state(company, Application.Status.APPROVED)
+    notice = Notice.objects.create(
+        key="schema:1",
+        recipient=applicant,
+        application=draft,
+        kind=Notice.Kind.REMINDER,
+        title="Pengingat",
+        body="Pengingat",
+    )
+    return {
+        "draft": draft.pk,
+        "approved": approved.pk,
+        "item": draft.items.get().pk,
+        "document": document.pk,
+        "programme": programme.pk,
+        "company": company.pk,
+        "notice": notice.pk,
+        "tokens": {
+            "applicant": Token.objects.create(user=applicant).key,
+            "verifier": Token.objects.create(user=verifier).key,
+        },
+    }
+
+
+# Loaded when the module is collected (the test settings are configured by then): the schema
+# is served without touching the database.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+
+
+def _aim(case, world: dict) -> None:
+    """Point ids in the path at the world's objects, so calls reach real data, not only 404s."""
+    path = case.operation.path
+    params = case.path_parameters or {}
+    if "application_pk" in params:
+        params["application_pk"] = world["draft"]
+    if "id" in params:
+        if "/items/" in path:
+            params["id"] = world["item"]
+        elif "/documents/" in path:
+            params["id"] = world["document"]
+        elif path.endswith("/letter/"):
+            params["id"] = world["approved"]
+        elif path.startswith("/api/v1/applications/"):
+            params["id"] = world["draft"]
+        elif path.startswith("/api/v1/programmes/"):
+            params["id"] = world["programme"]
+        elif path.startswith("/api/v1/companies/"):
+            params["id"] = world["company"]
+        elif path.startswith("/api/v1/notifications/"):
+            params["id"] = world["notice"]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    phases=[Phase.generate],
+)
+@pytest.mark.django_db
+def test_every_answer_conforms_to_the_schema(case, world):
+    _aim(case, world)
+    for role in ("applicant", "verifier"):
+        response = case.call(headers={"Authorization": f"Token {world['tokens'][role]}"})
+        case.validate_response(response, checks=CHECKS)
+
+
+# --- Valid writes, which generated data seldom is: their answers conform too ---------------
+
+
+def _valid_writes(world: dict) -> list[tuple[str, str, str, dict, object, str]]:
+    from tests.subsidy.test_api_permissions import CHECKLIST, company_payload, programme_payload
+    from tests.utils import item_data
+
+    item = {k: str(v) if hasattr(v, "isoformat") else v for k, v in item_data().items()}
+    draft = {"application_pk": world["draft"]}
+    return [
+        ("superuser", "POST", "/api/v1/programmes/", {}, programme_payload(2999), "json"),
+        (
+            "superuser",
+            "PATCH",
+            "/api/v1/programmes/{id}/",
+            {"id": world["programme"]},
+            {"max_participations": None},
+            "json",
+        ),
+        ("applicant", "POST", "/api/v1/companies/", {}, company_payload(), "json"),
+        (
+            "applicant",
+            "POST",
+            "/api/v1/applications/",
+            {},
+            {"programme": world["programme2"], "company": world["company"]},
+            "json",
+        ),
+        ("applicant", "POST", "/api/v1/applications/{application_pk}/items/", draft, item, "json"),
+        (
+            "applicant",
+            "PATCH",
+            "/api/v1/applications/{application_pk}/items/{id}/",
+            {**draft, "id": world["item"]},
+            {"installed_on": None},
+            "json",
+        ),
+        (
+            "applicant",
+            "POST",
+            "/api/v1/applications/{application_pk}/documents/",
+            draft,
+            {"kind": "other", "file": b"%PDF-1.4\n%%EOF\n"},
+            "multipart/form-data",
+        ),
+        (
+            "applicant",
+            "POST",
+            "/api/v1/applications/{id}/transitions/",
+            {"id": world["draft"]},
+            {"action": "submit"},
+            "json",
+        ),
+        (
+            "verifier",
+            "POST",
+            "/api/v1/applications/{id}/transitions/",
+            {"id": world["field_verification"]},
+            {"action": "recommend", "checklist": CHECKLIST, "comment": "Mesin terpasang"},
+            "json",
+        ),
+        (
+            "applicant",
+            "POST",
+            "/api/v1/applications/{id}/transitions/",
+            {"id": world["approved"]},
+            {"action": "withdraw"},
+            "json",
+        ),
+    ]
+
+
+def test_valid_writes_conform_to_the_schema(world, superuser):
+    world["tokens"]["superuser"] = Token.objects.create(user=superuser).key
+    world["programme2"] = ProgrammeFactory().pk
+    world["field_verification"] = in_state(
+        Company.objects.get(pk=world["company"]), Application.Status.FIELD_VERIFICATION
+    ).pk
+    statuses = []
+    for role, method, path, params, body, media in _valid_writes(world):
+        media_type = "application/json" if media == "json" else media
+        case = schema[path][method].Case(path_parameters=params, body=body, media_type=media_type)
+        response = case.call(headers={"Authorization": f"Token {world['tokens'][role]}"})
+        case.validate_response(response, checks=CHECKS)
+        statuses.append(response.status_code)
+
+    # Each succeeds but the last: an approved case can no longer be withdrawn.
+    assert statuses == [201, 200, 201, 201, 201, 200, 201, 200, 200, 409]
+
+
+# --- The schema itself -------------------------------------------------------------------
+
+
+@pytest.fixture
+def document(db) -> dict:
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_is_public_and_valid_openapi_3(document):
+    from drf_spectacular.validation import validate_schema
+
+    validate_schema(document)  # raises on anything OpenAPI 3.0 does not allow
+    assert document["openapi"].startswith("3.")
+
+
+def test_interactive_docs_are_public(db):
+    response = APIClient().get("/api/docs/")
+
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
+
+
+CONTRACT_PATHS = {
+    "/api/v1/auth/token/": {"post"},
+    "/api/v1/auth/register/": {"post"},
+    "/api/v1/me/": {"get", "patch"},
+    "/api/v1/programmes/": {"get", "post"},
+    "/api/v1/programmes/{id}/": {"get", "put", "patch"},
+    "/api/v1/programmes/{id}/budget/": {"get"},
+    "/api/v1/companies/": {"get", "post"},
+    "/api/v1/companies/{id}/": {"get", "put", "patch"},
+    "/api/v1/companies/{id}/members/": {"get", "post"},
+    "/api/v1/regions/": {"get"},
+    "/api/v1/applications/": {"get", "post"},
+    "/api/v1/applications/{id}/": {"get"},
+    "/api/v1/applications/{application_pk}/items/": {"get", "post"},
+    "/api/v1/applications/{application_pk}/items/{id}/": {"get", "put", "patch", "delete"},
+    "/api/v1/applications/{application_pk}/documents/": {"get", "post"},
+    "/api/v1/applications/{application_pk}/documents/{id}/": {"get", "delete"},
+    "/api/v1/documents/{id}/download/": {"get"},
+    "/api/v1/applications/{id}/breakdown/": {"get"},
+    "/api/v1/applications/{id}/transitions/": {"get", "post"},
+    "/api/v1/applications/{id}/history/": {"get"},
+    "/api/v1/applications/{id}/letter/": {"get"},
+    "/api/v1/notifications/": {"get"},
+    "/api/v1/notifications/{id}/read/": {"post"},
+}
+
+
+def test_schema_has_every_path_and_method_of_the_contract(document):
+    paths = {
+        path: {m for m in methods if m in {"get", "post", "put", "patch", "delete"}}
+        for path, methods in document["paths"].items()
+    }
+
+    assert paths == CONTRACT_PATHS
+
+
+def _properties(document: dict, component: str) -> set[str]:
+    return set(document["components"]["schemas"][component]["properties"])
+
+
+@pytest.mark.parametrize(
+    ("component", "fields"),
+    [
+        (
+            "Programme",
+            "id year name application_opens application_closes purchase_from purchase_to "
+            "install_by budget rates min_refund max_refund_per_company max_participations "
+            "required_documents",
+        ),
+        ("Rate", "scale origin rate"),
+        ("Budget", "budget committed disbursed available"),
+        (
+            "Company",
+            "id name nib npwp kbli workers investment_value scale province province_name "
+            "regency regency_name address bank_name bank_account_number bank_account_name",
+        ),
+        (
+            "Application",
+            "id reference programme company status submitted_at eligible_total "
+            "computed_discount computed_at approved_amount disbursed_amount payout_bank_name "
+            "payout_account_number payout_account_name transfer_reference transferred_on "
+            "case_officer findings items",
+        ),
+        ("Finding", "code item detail"),
+        (
+            "MachineItem",
+            "id description brand model serial_number origin supplier_name supplier_npwp "
+            "invoice_number tax_invoice_number invoice_date price vat payment_method is_new "
+            "installed_on rate discount findings",
+        ),
+        ("ItemFinding", "code detail"),
+        ("DocumentRequest", "kind file item"),
+        ("TransitionRequest", "action comment checklist transfer_reference transferred_on"),
+        ("ChecklistRequest", "machines_present machines_new machines_installed not_transferred"),
+        ("HistoryEntry", "at actor action from_status to_status comment changes"),
+        ("Notification", "id kind application title body created_at read_at"),
+        ("Error", "code detail errors missing"),
+    ],
+)
+def test_schema_names_every_contract_field(document, component, fields):
+    assert set(fields.split()) <= _properties(document, component)
+
+
+@pytest.mark.parametrize(
+    ("component", "field"),
+    [
+        ("Application", "reference"),
+        ("Application", "submitted_at"),
+        ("Application", "computed_at"),
+        ("Application", "approved_amount"),
+        ("Application", "disbursed_amount"),
+        ("Application", "transferred_on"),
+        ("Application", "case_officer"),
+        ("MachineItem", "rate"),
+        ("MachineItem", "installed_on"),
+        ("Notification", "application"),
+        ("Notification", "read_at"),
+        ("Programme", "max_participations"),
+        ("Company", "nib"),
+    ],
+)
+def test_fields_that_may_be_empty_are_nullable(document, component, field):
+    assert document["components"]["schemas"][component]["properties"][field].get("nullable")
+
+
+def test_transition_payload_lists_the_actions(document):
+    action = document["components"]["schemas"]["TransitionRequest"]["properties"]["action"]
+    enum = action.get("enum") or document["components"]["schemas"][
+        action["$ref"].rsplit("/", 1)[1]
+    ].get("enum")
+
+    assert set(enum) == {
+        "submit",
+        "start_review",
+        "request_revision",
+        "pass_review",
+        "recommend",
+        "reject",
+        "approve",
+        "disburse",
+        "withdraw",
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "codes"),
+    [
+        ("/api/v1/applications/", "get", {"200", "400", "401", "404"}),
+        ("/api/v1/applications/", "post", {"201", "400", "401", "403", "409"}),
+        (
+            "/api/v1/applications/{id}/transitions/",
+            "post",
+            {"200", "400", "401", "403", "404", "409"},
+        ),
+        (
+            "/api/v1/applications/{application_pk}/items/",
+            "post",
+            {"201", "400", "401", "403", "404", "409"},
+        ),
+        (
+            "/api/v1/applications/{application_pk}/items/{id}/",
+            "delete",
+            {"204", "401", "403", "404", "409"},
+        ),
+        (
+            "/api/v1/applications/{application_pk}/documents/",
+            "post",
+            {"201", "400", "401", "403", "404", "409", "429"},
+        ),
+        ("/api/v1/applications/{id}/letter/", "get", {"200", "401", "404", "409"}),
+        ("/api/v1/programmes/", "post", {"201", "400", "401", "403"}),
+        ("/api/v1/auth/token/", "post", {"200", "400", "429"}),
+    ],
+)
+def test_error_responses_are_documented(document, path, method, codes):
+    responses = document["paths"][path][method]["responses"]
+
+    assert codes <= set(responses)
+    for code in codes - {"200", "201", "204"}:
+        assert responses[code]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
