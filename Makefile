@@ -64,8 +64,12 @@ schema: install
 
 # Benchmarks: run by hand against PostgreSQL (see docs/benchmarks.md); not part of `make test`.
 bench: install-dev
+	@test -n "$$DATABASE_URL" || { echo "make bench needs DATABASE_URL=postgres://postgres@127.0.0.1:5432/ikm_bench (and REDIS_URL for the notices)"; exit 2; }
 	$(BIN)/python bench/recompute_programme.py --items 10000
 	$(BIN)/python bench/recompute_programme.py --items 100000
+	$(BIN)/python bench/audit_trail.py
+	$(BIN)/python bench/notices.py
+	$(BIN)/python bench/api_list.py
 
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l id -l en --no-obsolete -i ".venv/*" -i "bench/*" -i "tests/*"

@@ -1,10 +1,13 @@
 """The approval letter (surat persetujuan) as a PDF, built with fpdf2 (pure Python)."""
 
+import datetime as dt
+
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
-from .models import Application
+from .models import Application, AuditEntry
 
 
 def _latin1(text: object) -> str:
@@ -16,14 +19,32 @@ def _rupiah(amount: int | None) -> str:
     return "Rp" + f"{amount or 0:,}".replace(",", ".")
 
 
+def approval_date(application: Application) -> dt.date:
+    """The day of the approval itself, not of a later transition such as the disbursement."""
+    at = (
+        AuditEntry.objects.filter(
+            application_id=application.pk, object_type="application", action="approve"
+        )
+        .order_by("-seq")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return timezone.localtime(at or application.status_changed_at or timezone.now()).date()
+
+
+def letter_filename(application: Application) -> str:
+    return f"surat-persetujuan-{application.reference or application.pk}.pdf"
+
+
 def approval_letter_pdf(application: Application, language: str = "id") -> bytes:
     """Reference, company, items, amounts, programme year and date of the approval."""
+    # The company as submitted: the data the decision was taken on, whatever it edits later.
     company = application.company_snapshot or application.company.snapshot()
     items = list(application.items.order_by("id"))
-    approved_on = application.status_changed_at or timezone.now()
     with translation.override(language):
         pdf = FPDF(format="A4")
         pdf.set_title(_latin1(f"{_('Approval letter')} {application.reference}"))
+        pdf.set_author("Ditjen IKMA, Kementerian Perindustrian")
         pdf.add_page()
         pdf.set_font("Helvetica", "B", 14)
         pdf.multi_cell(0, 8, _latin1(_("Machine and Equipment Restructuring Programme for IKM")))
@@ -32,30 +53,33 @@ def approval_letter_pdf(application: Application, language: str = "id") -> bytes
         rows = [
             (_("Approval letter"), application.reference or ""),
             (_("Programme year"), str(application.programme.year)),
-            (_("Date"), timezone.localtime(approved_on).date().isoformat()),
+            (_("Date"), approval_date(application).isoformat()),
             (_("Company"), company.get("name", "")),
             ("NIB", company.get("nib", "")),
             ("NPWP", company.get("npwp", "")),
         ]
         for label, value in rows:
             pdf.cell(50, 7, _latin1(label))
-            pdf.cell(0, 7, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 7, _latin1(value), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
-        pdf.set_font("Helvetica", "B", 10)
-        for width, head in (
-            (80, _("Machine")),
-            (35, _("Price")),
-            (20, _("Rate")),
-            (0, _("Refund")),
-        ):
-            pdf.cell(width, 7, _latin1(head), border=1)
-        pdf.ln()
         pdf.set_font("Helvetica", "", 10)
-        for item in items:
-            pdf.cell(80, 7, _latin1(item.description[:45]), border=1)
-            pdf.cell(35, 7, _rupiah(item.price), border=1)
-            pdf.cell(20, 7, f"{item.rate or 0:.4f}", border=1)
-            pdf.cell(0, 7, _rupiah(item.discount), border=1, new_x="LMARGIN", new_y="NEXT")
+        # A table wraps long descriptions instead of cutting them.
+        with pdf.table(
+            col_widths=(80, 35, 20, 35),
+            text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+            headings_style=FontFace(emphasis="BOLD"),
+            line_height=6,
+        ) as table:
+            table.row([_latin1(h) for h in (_("Machine"), _("Price"), _("Rate"), _("Refund"))])
+            for item in items:
+                table.row(
+                    [
+                        _latin1(item.description),
+                        _rupiah(item.price),
+                        f"{item.rate or 0:.4f}",
+                        _rupiah(item.discount),
+                    ]
+                )
         pdf.ln(4)
         totals = [
             (_("Eligible total"), _rupiah(application.eligible_total)),
@@ -69,5 +93,5 @@ def approval_letter_pdf(application: Application, language: str = "id") -> bytes
         pdf.set_font("Helvetica", "B", 11)
         for label, value in totals:
             pdf.cell(50, 7, _latin1(label))
-            pdf.cell(0, 7, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 7, _latin1(value), new_x="LMARGIN", new_y="NEXT")
         return bytes(pdf.output())

@@ -78,7 +78,8 @@ TEMPLATES = [
 DATABASES = {
     "default": read_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = read("DATABASE_CONN_MAX_AGE", env.int, default=0)
+DATABASES["default"]["CONN_MAX_AGE"] = read("DATABASE_CONN_MAX_AGE", env.int, default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Celery eager tasks and the dev server share the file: wait instead of failing on a lock.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -155,6 +156,9 @@ if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
         "(the soft limit lets a task clean up before the hard one kills it)."
     )
 CELERY_RESULT_EXPIRES = 3600
+# Celery's Django fix-up closes the database connection after every task unless told to
+# reuse it: 8 ms of reconnecting per notice (docs/benchmarks.md, "Notices on Celery").
+CELERY_DB_REUSE_MAX = read_int("CELERY_DB_REUSE_MAX", default=1000, minimum=0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-notices": {

@@ -1,0 +1,143 @@
+"""The approval letter: its content read back from the PDF, and who may download it when."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+from pypdf import PdfReader
+
+from subsidy import services, workflow
+from subsidy.letters import approval_letter_pdf
+from subsidy.models import Application, AuditEntry
+from tests.utils import client_for, complete_application
+
+CHECKLIST = dict.fromkeys(workflow.CHECKLIST_ITEMS, True)
+LONG_DESCRIPTION = "Mesin jahit industri high speed dengan motor servo hemat energi dan meja kerja"
+
+
+def _text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.fixture
+def recommended(applicant, company, programme, verifier, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        application = services.application_create(
+            by=applicant, programme=programme, company=company
+        )
+        complete_application(application, applicant, items=1, description="Mesin CNC bubut")
+        complete_application(
+            application, applicant, items=1, description=LONG_DESCRIPTION, price=150_000_001
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        application = workflow.application_submit(application=application, by=applicant)
+    application = workflow.application_start_review(application=application, by=verifier)
+    application = workflow.application_pass_review(application=application, by=verifier)
+    return workflow.application_recommend(application=application, by=verifier, checklist=CHECKLIST)
+
+
+@pytest.fixture
+def approved(recommended, approver) -> Application:
+    return workflow.application_approve(application=recommended, by=approver)
+
+
+@pytest.mark.django_db
+def test_letter_holds_reference_company_items_amounts_year_and_date(approved, company):
+    # 100,000,000 x 0.40 + floor(150,000,001 x 0.40) = 40,000,000 + 60,000,000
+    assert approved.approved_amount == 100_000_000
+    text = _text(approval_letter_pdf(approved))
+    assert approved.reference in text
+    assert company.name in text
+    assert "Mesin CNC bubut" in text
+    # A long description wraps over lines; it is not cut.
+    assert "meja kerja" in text
+    assert "Rp100.000.000" in text  # price of the first machine, and the approved refund
+    assert "Rp150.000.001" in text
+    assert "Rp40.000.000" in text
+    assert "Rp60.000.000" in text
+    assert text.count("Rp100.000.000") == 3  # first price, eligible total, approved refund
+    assert "0.4000" in text
+    assert str(approved.programme.year) in text
+    assert timezone.localdate().isoformat() in text
+    assert company.bank_account_number in text
+
+
+@pytest.mark.django_db
+def test_letter_shows_the_company_as_submitted_not_as_edited_later(approved, company, applicant):
+    services.company_update(company=company, by=applicant, name="PT Nama Baru Sekali")
+    text = _text(approval_letter_pdf(approved))
+    assert approved.company_snapshot["name"] in text
+    assert "PT Nama Baru Sekali" not in text
+
+
+@pytest.mark.django_db
+def test_letter_is_dated_on_the_approval_not_the_disbursement(approved, finance):
+    approval_day = dt.date(2026, 3, 2)
+    entry = AuditEntry.objects.get(application_id=approved.pk, action="approve")
+    # Back-date the approval as if it had been decided earlier (audit MACs are not checked here).
+    AuditEntry.objects.filter(pk=entry.pk).update(
+        at=timezone.make_aware(dt.datetime(2026, 3, 2, 10, 0))
+    )
+    application = workflow.application_disburse(
+        application=approved,
+        by=finance,
+        transfer_reference="TRF-9",
+        transferred_on=timezone.localdate().isoformat(),
+    )
+    text = _text(approval_letter_pdf(application))
+    assert approval_day.isoformat() in text
+    assert timezone.localdate().isoformat() not in text
+
+
+@pytest.mark.django_db
+def test_letter_is_written_in_the_requested_language(approved):
+    english = _text(approval_letter_pdf(approved, language="en"))
+    assert "Approval letter" in english
+    indonesian = _text(approval_letter_pdf(approved, language="id"))
+    assert "Approval letter" not in indonesian
+    assert approved.reference in indonesian
+
+
+@pytest.mark.django_db
+def test_applicant_downloads_the_letter_once_approved(approved, applicant):
+    response = client_for(applicant).get(f"/api/v1/applications/{approved.pk}/letter/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert approved.reference in response["Content-Disposition"]
+    assert approved.reference in _text(response.content)
+
+
+@pytest.mark.django_db
+def test_staff_download_the_letter(approved, auditor, finance):
+    for user in (auditor, finance):
+        response = client_for(user).get(f"/api/v1/applications/{approved.pk}/letter/")
+        assert response.status_code == 200
+        assert "Rp100.000.000" in _text(response.content)
+
+
+@pytest.mark.django_db
+def test_letter_before_approval_is_a_conflict(recommended, applicant):
+    response = client_for(applicant).get(f"/api/v1/applications/{recommended.pk}/letter/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+
+
+@pytest.mark.django_db
+def test_letter_of_another_company_is_not_found(approved, other_applicant):
+    response = client_for(other_applicant).get(f"/api/v1/applications/{approved.pk}/letter/")
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_letter_stays_available_after_disbursement(approved, applicant, finance):
+    workflow.application_disburse(
+        application=approved,
+        by=finance,
+        transfer_reference="TRF-10",
+        transferred_on=timezone.localdate().isoformat(),
+    )
+    response = client_for(applicant).get(f"/api/v1/applications/{approved.pk}/letter/")
+    assert response.status_code == 200
+    assert approved.reference in _text(response.content)
