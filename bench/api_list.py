@@ -107,24 +107,6 @@ def seed(target: int, seed_value: int) -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
-# Indexes proposed for a migration (not in the models yet): they make the page's count an
-# index-only merge join. --with-proposed-indexes builds them for the run, then drops them.
-PROPOSED_INDEXES = {
-    "bench_application_status_company": "subsidy_application (status, company_id)",
-    "bench_company_province_id": "subsidy_company (province, id)",
-}
-
-
-def proposed_indexes(create: bool) -> None:
-    with connection.cursor() as cursor:
-        for name, target in PROPOSED_INDEXES.items():
-            if create:
-                cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
-            else:
-                cursor.execute(f"DROP INDEX IF EXISTS {name}")
-        cursor.execute("ANALYZE subsidy_application, subsidy_company")
-
-
 def verifier_token() -> str:
     from rest_framework.authtoken.models import Token
 
@@ -234,17 +216,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
-    parser.add_argument(
-        "--with-proposed-indexes",
-        action="store_true",
-        help="measure with PROPOSED_INDEXES built (dropped again afterwards)",
-    )
     args = parser.parse_args()
 
     ensure_database()
     call_command("migrate", verbosity=0)
     seed(args.applications, args.seed)
-    proposed_indexes(create=args.with_proposed_indexes)
     token = verifier_token()
     applications = Application.objects.count()
     items = MachineItem.objects.count()
@@ -274,8 +250,6 @@ def main() -> None:
                 runs[name] += load(args.port, path, token, args.seconds, args.clients)
     finally:
         stop_server(server)
-        if args.with_proposed_indexes:
-            proposed_indexes(create=False)
 
     total = args.seconds * args.rounds
     api, limit = summary(runs["api"], total), summary(runs["limit"], total)
@@ -290,7 +264,6 @@ def main() -> None:
         "limit": limit,
         "ratio": round(ratio, 2),
         "goal": GOAL,
-        "proposed_indexes": args.with_proposed_indexes,
         "clients": args.clients,
         "workers": args.workers,
         "seconds": total,
@@ -309,7 +282,6 @@ def main() -> None:
             f"{limit['requests_per_s']}  {limit['p50_ms']} ms  {limit['p95_ms']} ms",
         ),
         ("ratio API / limit", f"{ratio:.2f} (goal >= {GOAL})"),
-        ("proposed indexes", str(args.with_proposed_indexes)),
         ("same JSON", str(same)),
         ("machine", result["machine"]),
     ]
