@@ -308,6 +308,25 @@ class Application(models.Model):
 
 
 class MachineItem(models.Model):
+    # The fields an applicant fills in (services, serializers and list queries share them).
+    INPUT_FIELDS = (
+        "description",
+        "brand",
+        "model",
+        "serial_number",
+        "origin",
+        "supplier_name",
+        "supplier_npwp",
+        "invoice_number",
+        "tax_invoice_number",
+        "invoice_date",
+        "price",
+        "vat",
+        "payment_method",
+        "is_new",
+        "installed_on",
+    )
+
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="items")
     description = models.CharField(
         _("description"), max_length=300, validators=[validators.required_text]

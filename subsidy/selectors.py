@@ -56,28 +56,7 @@ _APPLICATION_COLUMNS = (
     "case_officer_id",
     "findings",
 )
-_ITEM_COLUMNS = (
-    "id",
-    "application_id",
-    "description",
-    "brand",
-    "model",
-    "serial_number",
-    "origin",
-    "supplier_name",
-    "supplier_npwp",
-    "invoice_number",
-    "tax_invoice_number",
-    "invoice_date",
-    "price",
-    "vat",
-    "payment_method",
-    "is_new",
-    "installed_on",
-    "rate",
-    "discount",
-    "findings",
-)
+_ITEM_COLUMNS = ("id", "application_id", *MachineItem.INPUT_FIELDS, "rate", "discount", "findings")
 
 
 def _related(model: type, key: str, field: str) -> Subquery:

@@ -247,27 +247,7 @@ class MachineItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MachineItem
-        fields = [
-            "id",
-            "description",
-            "brand",
-            "model",
-            "serial_number",
-            "origin",
-            "supplier_name",
-            "supplier_npwp",
-            "invoice_number",
-            "tax_invoice_number",
-            "invoice_date",
-            "price",
-            "vat",
-            "payment_method",
-            "is_new",
-            "installed_on",
-            "rate",
-            "discount",
-            "findings",
-        ]
+        fields = ["id", *MachineItem.INPUT_FIELDS, "rate", "discount", "findings"]
         read_only_fields = ["discount"]
 
     @extend_schema_field(

@@ -81,23 +81,8 @@ COMPANY_WHOLE_NUMBERS = ("workers", "investment_value")
 ITEM_WHOLE_NUMBERS = ("price", "vat")
 # Written by the computation only, never taken from input.
 ITEM_RESULT_FIELDS = ["invoice_key", "serial_key", "rate", "discount", "findings"]
-ITEM_FIELDS = [
-    "description",
-    "brand",
-    "model",
-    "serial_number",
-    "origin",
-    "supplier_name",
-    "supplier_npwp",
-    "invoice_number",
-    "tax_invoice_number",
-    "invoice_date",
-    "price",
-    "vat",
-    "payment_method",
-    "is_new",
-    "installed_on",
-]
+# What an applicant types for a machine; the rest of an item is derived or computed.
+ITEM_FIELDS = list(MachineItem.INPUT_FIELDS)
 
 
 def not_found() -> ServiceError:
