@@ -37,7 +37,6 @@ import django  # noqa: E402
 
 django.setup()
 
-import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
@@ -45,6 +44,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.roles import VERIFIER, grant_role  # noqa: E402
+from bench.common import ensure_database, log  # noqa: E402
 from subsidy import audit, workflow  # noqa: E402
 from subsidy.models import (  # noqa: E402
     Application,
@@ -57,33 +57,6 @@ from subsidy.models import (  # noqa: E402
 )
 
 S = Application.Status
-
-
-def log(message: str) -> None:
-    """Progress goes to stderr, so stdout holds only the table (or the JSON)."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def ensure_database() -> None:
-    """Create the benchmark database on the server when it does not exist yet."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
-    params = {
-        "dbname": "postgres",
-        "host": db.get("HOST") or None,
-        "port": db.get("PORT") or None,
-        "user": db.get("USER") or None,
-        "password": db.get("PASSWORD") or None,
-        "autocommit": True,
-    }
-    with psycopg.connect(**{k: v for k, v in params.items() if v is not None}) as admin:
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
-        ).fetchone()
-        if not exists:
-            log(f"creating database {db['NAME']}")
-            admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def machine() -> dict[str, object]:

@@ -44,7 +44,6 @@ import django  # noqa: E402
 django.setup()
 
 import celery  # noqa: E402
-import psycopg  # noqa: E402
 import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -52,6 +51,7 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench.celery_bench import app, noop  # noqa: E402
+from bench.common import ensure_database, log  # noqa: E402
 from subsidy import notices  # noqa: E402
 from subsidy.models import Notice  # noqa: E402
 from subsidy.tasks import send_notice  # noqa: E402
@@ -59,31 +59,6 @@ from subsidy.tasks import send_notice  # noqa: E402
 GOAL = 0.5
 KEY_PREFIX = "bench-notice:"
 RECIPIENTS = 100
-
-
-def log(message: str) -> None:
-    """Progress goes to stderr, so stdout holds only the table (or the JSON)."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def ensure_database() -> None:
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
-    params = {
-        "dbname": "postgres",
-        "host": db.get("HOST") or None,
-        "port": db.get("PORT") or None,
-        "user": db.get("USER") or None,
-        "password": db.get("PASSWORD") or None,
-        "autocommit": True,
-    }
-    with psycopg.connect(**{k: v for k, v in params.items() if v is not None}) as admin:
-        if not admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
-        ).fetchone():
-            log(f"creating database {db['NAME']}")
-            admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def recipients() -> list[User]:
