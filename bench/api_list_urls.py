@@ -40,28 +40,7 @@ APPLICATION_FIELDS = (
     "case_officer__username",
     "findings",
 )
-ITEM_FIELDS = (
-    "id",
-    "application_id",
-    "description",
-    "brand",
-    "model",
-    "serial_number",
-    "origin",
-    "supplier_name",
-    "supplier_npwp",
-    "invoice_number",
-    "tax_invoice_number",
-    "invoice_date",
-    "price",
-    "vat",
-    "payment_method",
-    "is_new",
-    "installed_on",
-    "rate",
-    "discount",
-    "findings",
-)
+ITEM_FIELDS = ("id", "application_id", *MachineItem.INPUT_FIELDS, "rate", "discount", "findings")
 
 
 def _local(value):

@@ -4,6 +4,8 @@ Order of refusals: 401 (authentication), 404 (not visible to the caller), 403 (r
 (payload), 409 (state) - the last one raised by the services.
 """
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -75,16 +77,24 @@ def _validated(serializer_class, data, **kwargs) -> dict:
     return serializer.validated_data
 
 
+def _resource_schema(
+    serializer: type, *, create_errors: dict, change_errors: dict, **more: object
+) -> Callable:
+    """The schema of a resource that is listed, read, created and changed."""
+    return extend_schema_view(
+        list=extend_schema(responses={200: serializer(many=True), **LIST_ERRORS}),
+        retrieve=extend_schema(responses={200: serializer, **READ_ERRORS}),
+        create=extend_schema(responses={201: serializer, **create_errors}),
+        update=extend_schema(responses={200: serializer, **change_errors}),
+        partial_update=extend_schema(responses={200: serializer, **change_errors}),
+        **more,
+    )
+
+
 # --- Programmes ----------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: ProgrammeSerializer(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(responses={200: ProgrammeSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: ProgrammeSerializer, **CREATE_ERRORS}),
-    update=extend_schema(responses={200: ProgrammeSerializer, **CHANGE_ERRORS}),
-    partial_update=extend_schema(responses={200: ProgrammeSerializer, **CHANGE_ERRORS}),
-)
+@_resource_schema(ProgrammeSerializer, create_errors=CREATE_ERRORS, change_errors=CHANGE_ERRORS)
 class ProgrammeViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -125,13 +135,7 @@ class ProgrammeViewSet(
 # --- Companies -----------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: CompanySerializer(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(responses={200: CompanySerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: CompanySerializer, **CREATE_ERRORS}),
-    update=extend_schema(responses={200: CompanySerializer, **CHANGE_ERRORS}),
-    partial_update=extend_schema(responses={200: CompanySerializer, **CHANGE_ERRORS}),
-)
+@_resource_schema(CompanySerializer, create_errors=CREATE_ERRORS, change_errors=CHANGE_ERRORS)
 class CompanyViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -334,12 +338,10 @@ class _ApplicationChild:
         return application
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: MachineItemSerializer(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(responses={200: MachineItemSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: MachineItemSerializer, **CASE_ERRORS}),
-    update=extend_schema(responses={200: MachineItemSerializer, **CASE_ERRORS}),
-    partial_update=extend_schema(responses={200: MachineItemSerializer, **CASE_ERRORS}),
+@_resource_schema(
+    MachineItemSerializer,
+    create_errors=CASE_ERRORS,
+    change_errors=CASE_ERRORS,
     destroy=extend_schema(responses={204: None, **CASE_DELETE_ERRORS}),
 )
 class MachineItemViewSet(_ApplicationChild, viewsets.ModelViewSet):
