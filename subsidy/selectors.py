@@ -5,7 +5,7 @@ from operator import itemgetter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.roles import VERIFIER
@@ -137,13 +137,30 @@ def cases_past_service_level(now: dt.datetime | None = None) -> QuerySet[Applica
     )
 
 
-def queues_by_officer() -> dict[str, dict[str, int]]:
-    """Per verifier: open cases and cases past the service level."""
-    late = set(cases_past_service_level().values_list("pk", flat=True))
-    result: dict[str, dict[str, int]] = {}
-    for officer in User.objects.filter(groups__name=VERIFIER).order_by("username"):
-        ids = list(officer_queue(officer).values_list("pk", flat=True))
-        result[officer.username] = {"open": len(ids), "late": len(late.intersection(ids))}
+def queues_by_officer(now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
+    """Per verifier: open cases and those past the service level, in two queries."""
+    limit = (now or timezone.now()) - dt.timedelta(days=settings.CASE_SLA_DAYS)
+    result = {
+        username: {"open": 0, "late": 0}
+        for username in User.objects.filter(groups__name=VERIFIER)
+        .order_by("username")
+        .values_list("username", flat=True)
+        .distinct()
+    }
+    counts = (
+        Application.objects.filter(
+            case_officer__groups__name=VERIFIER,
+            status__in=[Application.Status.UNDER_REVIEW, Application.Status.FIELD_VERIFICATION],
+        )
+        .values("case_officer__username")
+        .annotate(
+            open=Count("id", distinct=True),
+            late=Count("id", filter=Q(status_changed_at__lt=limit), distinct=True),
+        )
+        .order_by()
+    )
+    for row in counts:
+        result[row["case_officer__username"]] = {"open": row["open"], "late": row["late"]}
     return result
 
 

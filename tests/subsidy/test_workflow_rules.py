@@ -626,3 +626,24 @@ def test_cases_past_service_level_are_those_waiting_on_an_officer_too_long(
     case(S.REVISION_REQUESTED, 30)  # waits on the applicant
     case(S.DRAFT, 30)
     assert list(selectors.cases_past_service_level(now)) == [late[0], late[1], late[2]]
+
+
+def test_queues_by_officer_counts_open_and_late_cases_per_verifier(
+    applicant, programme, verifier, verifier2, settings, django_assert_max_num_queries
+):
+    settings.CASE_SLA_DAYS = 14
+    now = timezone.now()
+    for days, state in ((20, S.UNDER_REVIEW), (3, S.FIELD_VERIFICATION), (30, S.RECOMMENDED)):
+        company = CompanyFactory(members=[applicant])
+        made = services.application_create(by=applicant, programme=programme, company=company)
+        put_in_state(
+            made, state, case_officer=verifier, status_changed_at=now - dt.timedelta(days=days)
+        )
+
+    with django_assert_max_num_queries(2):
+        queues = selectors.queues_by_officer(now=now)
+
+    assert queues == {
+        verifier.username: {"open": 2, "late": 1},
+        verifier2.username: {"open": 0, "late": 0},
+    }
