@@ -25,9 +25,8 @@ from accounts.roles import APPLICANT
 from config.api import LIST_ERRORS, READ_ERRORS, error_responses
 from config.errors import ServiceError
 
-from . import notices, selectors, services, workflow
+from . import letters, notices, selectors, services, workflow
 from .filters import ApplicationFilter, CompanyFilter
-from .letters import approval_letter_pdf
 from .models import Application, Company, Document, MachineItem, Notice, Programme
 from .serializers import (
     AddMemberSerializer,
@@ -305,18 +304,14 @@ class ApplicationViewSet(
     @action(detail=True, methods=["get"], filter_backends=[])
     def letter(self, request: Request, pk: str | None = None) -> HttpResponse:
         application = self.get_object()
-        if application.status not in (Application.Status.APPROVED, Application.Status.DISBURSED):
-            raise ServiceError(
-                "invalid_transition",
-                _("The approval letter exists once the case is approved."),
-                status=application.status,
-            )
+        letters.require_letter(application)
         language = getattr(request.user, "language", "id") or "id"
         response = HttpResponse(
-            approval_letter_pdf(application, language=language), content_type="application/pdf"
+            letters.approval_letter_pdf(application, language=language),
+            content_type="application/pdf",
         )
         response["Content-Disposition"] = (
-            f'attachment; filename="surat-persetujuan-{application.reference}.pdf"'
+            f'attachment; filename="{letters.letter_filename(application)}"'
         )
         return response
 

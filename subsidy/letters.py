@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from config.errors import ServiceError
+
 from .models import Application, AuditEntry
 
 
@@ -30,6 +32,16 @@ def approval_date(application: Application) -> dt.date:
         .first()
     )
     return timezone.localtime(at or application.status_changed_at or timezone.now()).date()
+
+
+def require_letter(application: Application) -> None:
+    """The approval letter exists once the case is approved (and stays after disbursement)."""
+    if application.status not in (Application.Status.APPROVED, Application.Status.DISBURSED):
+        raise ServiceError(
+            "invalid_transition",
+            _("The approval letter exists once the case is approved."),
+            status=application.status,
+        )
 
 
 def letter_filename(application: Application) -> str:
