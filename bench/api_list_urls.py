@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from config.urls import urlpatterns as project_urlpatterns
-from subsidy import rules
+from subsidy.engine import rules
 from subsidy.models import Application, MachineItem
 from subsidy.serializers import finding_detail
 

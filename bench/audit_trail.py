@@ -45,7 +45,7 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import User  # noqa: E402
 from accounts.roles import VERIFIER, grant_role  # noqa: E402
 from bench.common import ensure_database, log  # noqa: E402
-from subsidy import audit, workflow  # noqa: E402
+from subsidy import audit  # noqa: E402
 from subsidy.models import (  # noqa: E402
     Application,
     AuditChainHead,
@@ -55,6 +55,7 @@ from subsidy.models import (  # noqa: E402
     ProgrammeRate,
     ReferenceCounter,
 )
+from subsidy.workflow import actions as workflow  # noqa: E402
 
 S = Application.Status
 

@@ -52,8 +52,8 @@ from django.db import connection  # noqa: E402
 from accounts.models import User  # noqa: E402
 from bench.celery_bench import app, noop  # noqa: E402
 from bench.common import ensure_database, log  # noqa: E402
-from subsidy import notices  # noqa: E402
 from subsidy.models import Notice  # noqa: E402
+from subsidy.notices import compose as notices  # noqa: E402
 from subsidy.tasks import send_notice  # noqa: E402
 
 GOAL = 0.5

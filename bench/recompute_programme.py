@@ -38,7 +38,8 @@ from django.db.models import F  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench.common import ensure_database, log  # noqa: E402
-from subsidy import computation, seeding  # noqa: E402
+from subsidy.demo import seeding  # noqa: E402
+from subsidy.engine import computation  # noqa: E402
 from subsidy.models import (  # noqa: E402
     Application,
     Company,

@@ -24,8 +24,17 @@ from rest_framework.views import APIView
 from accounts.roles import APPLICANT
 from config.api import LIST_ERRORS, READ_ERRORS, error_responses
 from config.errors import ServiceError
+from subsidy import access, files, selectors
+from subsidy.notices import compose as notices
+from subsidy.notices import letters
+from subsidy.services import applications as application_services
+from subsidy.services import companies as company_services
+from subsidy.services import documents as document_services
+from subsidy.services import permissions
+from subsidy.services import programmes as programme_services
+from subsidy.workflow import actions as workflow
+from subsidy.workflow import transitions
 
-from . import letters, notices, selectors, services, workflow
 from .filters import ApplicationFilter, CompanyFilter
 from .models import Application, Company, Document, MachineItem, Notice, Programme
 from .serializers import (
@@ -108,20 +117,22 @@ class ProgrammeViewSet(
     queryset = Programme.objects.prefetch_related("rates").order_by("-year")
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
-        services.require_superuser(request.user)
+        permissions.require_superuser(request.user)
         data = dict(_validated(ProgrammeSerializer, request.data))
-        programme = services.programme_create(by=request.user, **data)
+        programme = programme_services.programme_create(by=request.user, **data)
         programme = self.get_queryset().get(pk=programme.pk)
         return Response(ProgrammeSerializer(programme).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: object, **kwargs: object) -> Response:
         programme = self.get_object()
-        services.require_superuser(request.user)
+        permissions.require_superuser(request.user)
         partial = kwargs.get("partial", False)
         data = dict(
             _validated(ProgrammeSerializer, request.data, instance=programme, partial=partial)
         )
-        programme = services.programme_update(programme=programme, by=request.user, **data)
+        programme = programme_services.programme_update(
+            programme=programme, by=request.user, **data
+        )
         programme = self.get_queryset().get(pk=programme.pk)
         return Response(ProgrammeSerializer(programme).data)
 
@@ -153,21 +164,21 @@ class CompanyViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return selectors.companies_visible_to(self.request.user).order_by("name", "id")
+        return access.companies_visible_to(self.request.user).order_by("name", "id")
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         _require_applicant(request.user)
         data = _validated(CompanySerializer, request.data)
-        company = services.company_create(by=request.user, **data)
+        company = company_services.company_create(by=request.user, **data)
         return Response(CompanySerializer(company).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: object, **kwargs: object) -> Response:
         company = self.get_object()
-        services.require_member(company, request.user)
+        permissions.require_member(company, request.user)
         data = _validated(
             CompanySerializer, request.data, instance=company, partial=kwargs.get("partial", False)
         )
-        company = services.company_update(company=company, by=request.user, **data)
+        company = company_services.company_update(company=company, by=request.user, **data)
         return Response(CompanySerializer(company).data)
 
     @extend_schema(methods=["get"], responses={200: MemberSerializer(many=True), **LIST_ERRORS})
@@ -182,9 +193,9 @@ class CompanyViewSet(
         if request.method == "GET":
             page = self.paginate_queryset(company.members.order_by("username", "id"))
             return self.get_paginated_response(MemberSerializer(page, many=True).data)
-        services.require_member(company, request.user)
+        permissions.require_member(company, request.user)
         data = _validated(AddMemberSerializer, request.data)
-        user = services.company_add_member(
+        user = company_services.company_add_member(
             company=company, by=request.user, username=data["username"]
         )
         return Response(MemberSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -230,7 +241,7 @@ class ApplicationViewSet(
         if self.action in ("list", "retrieve"):
             return selectors.application_list(self.request.user).order_by("-id")
         # The other actions read the application itself, not the list's columns.
-        return selectors.applications_visible_to(self.request.user).select_related(
+        return access.applications_visible_to(self.request.user).select_related(
             "company", "programme"
         )
 
@@ -242,7 +253,7 @@ class ApplicationViewSet(
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         _require_applicant(request.user)
         data = _validated(ApplicationSerializer, request.data, context={"request": request})
-        application = services.application_create(
+        application = application_services.application_create(
             by=request.user, programme=data["programme"], company=data["company"]
         )
         return self._answer(application, status.HTTP_201_CREATED)
@@ -264,7 +275,9 @@ class ApplicationViewSet(
     def transitions(self, request: Request, pk: str | None = None) -> Response:
         application = self.get_object()
         if request.method == "GET":
-            return Response(workflow.available_actions(application=application, user=request.user))
+            return Response(
+                transitions.available_actions(application=application, user=request.user)
+            )
         payload = self._transition_payload(request)
         workflow.application_transition(application=application, by=request.user, **payload)
         return self._answer(application)
@@ -274,7 +287,7 @@ class ApplicationViewSet(
         """The role may act at all (403) before the payload is read (400); the rest is the
         workflow's: the role for this state, four eyes, the comment and checklist, the state."""
         user = request.user
-        if not any(user.has_role(t.role) for t in workflow.TRANSITIONS):
+        if not any(user.has_role(t.role) for t in transitions.TRANSITIONS):
             raise ServiceError("forbidden", _("Your role may not take this action."))
         payload = request.data
         if not isinstance(payload, dict):
@@ -282,8 +295,8 @@ class ApplicationViewSet(
                 {"non_field_errors": [_("Send a JSON object with an action.")]}
             )
         name = payload.get("action")
-        if isinstance(name, str) and name in workflow.ACTIONS:
-            if not any(t.action == name and user.has_role(t.role) for t in workflow.TRANSITIONS):
+        if isinstance(name, str) and name in transitions.ACTIONS:
+            if not any(t.action == name and user.has_role(t.role) for t in transitions.TRANSITIONS):
                 raise ServiceError("forbidden", _("Your role may not take this action."))
         serializer = TransitionSerializer(data=payload)
         serializer.is_valid(raise_exception=True)
@@ -322,14 +335,14 @@ class _ApplicationChild:
     def application(self) -> Application:
         if not hasattr(self, "_application"):
             self._application = get_object_or_404(
-                selectors.applications_visible_to(self.request.user).select_related("company"),
+                access.applications_visible_to(self.request.user).select_related("company"),
                 pk=self.kwargs["application_pk"],
             )
         return self._application
 
     def check_writer(self) -> Application:
         application = self.application()
-        services.require_member(application.company, self.request.user)
+        permissions.require_member(application.company, self.request.user)
         return application
 
 
@@ -356,7 +369,7 @@ class MachineItemViewSet(_ApplicationChild, viewsets.ModelViewSet):
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         application = self.check_writer()
         data = _validated(MachineItemSerializer, request.data)
-        item = services.item_create(application=application, by=request.user, **data)
+        item = application_services.item_create(application=application, by=request.user, **data)
         return Response(MachineItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -365,13 +378,13 @@ class MachineItemViewSet(_ApplicationChild, viewsets.ModelViewSet):
         data = _validated(
             MachineItemSerializer, request.data, instance=item, partial=kwargs.get("partial", False)
         )
-        item = services.item_update(item=item, by=request.user, **data)
+        item = application_services.item_update(item=item, by=request.user, **data)
         return Response(MachineItemSerializer(item).data)
 
     def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
         item = self.get_object()
         self.check_writer()
-        services.item_delete(item=item, by=request.user)
+        application_services.item_delete(item=item, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -416,9 +429,9 @@ class DocumentViewSet(
         # Refuse an oversized body before reading it all.
         length = request.META.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > settings.DOCUMENT_MAX_BYTES + 64 * 1024:
-            raise serializers.ValidationError({"file": [DocumentSerializer.too_large()]})
+            raise serializers.ValidationError({"file": [files.too_large_message()]})
         data = _validated(DocumentSerializer, request.data, context={"application": application})
-        document = services.document_upload(
+        document = document_services.document_upload(
             application=application,
             by=request.user,
             kind=data["kind"],
@@ -430,7 +443,7 @@ class DocumentViewSet(
     def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
         document = self.get_object()
         self.check_writer()
-        services.document_delete(document=document, by=request.user)
+        document_services.document_delete(document=document, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

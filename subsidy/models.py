@@ -13,44 +13,9 @@ from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
-from . import rules, validators
-
-MAX_PRICE = 10**13
-
-
-class Scale(models.TextChoices):
-    KECIL = rules.KECIL, _("Small industry")
-    MENENGAH = rules.MENENGAH, _("Medium industry")
-    BESAR = rules.BESAR, _("Large industry")
-
-
-class RatedScale(models.TextChoices):
-    KECIL = rules.KECIL, _("Small industry")
-    MENENGAH = rules.MENENGAH, _("Medium industry")
-
-
-class Origin(models.TextChoices):
-    DOMESTIC = rules.DOMESTIC, _("Domestically made")
-    IMPORTED = rules.IMPORTED, _("Imported")
-
-
-class PaymentMethod(models.TextChoices):
-    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
-    DEBIT_CARD = "debit_card", _("Debit card")
-    CREDIT_CARD = "credit_card", _("Credit card")
-    GIRO = "giro", _("Giro")
-    CASH = "cash", _("Cash")
-
-
-class DocumentKind(models.TextChoices):
-    NIB = "nib", _("Business registration (NIB)")
-    NPWP = "npwp", _("Tax ID (NPWP)")
-    INVOICE = "invoice", _("Invoice")
-    TAX_INVOICE = "tax_invoice", _("Tax invoice (faktur pajak)")
-    PAYMENT_PROOF = "payment_proof", _("Proof of payment")
-    INSTALLATION_PHOTO = "installation_photo", _("Installation photo")
-    MAKER_STATEMENT = "maker_statement", _("Maker's statement")
-    OTHER = "other", _("Other")
+from subsidy import validators
+from subsidy.choices import MAX_PRICE, DocumentKind, Origin, PaymentMethod, RatedScale, Scale
+from subsidy.engine import rules
 
 
 class Programme(models.Model):
@@ -290,9 +255,9 @@ class Application(models.Model):
 
     def company_facts(self) -> dict:
         """The company data the rules and the payout use: the snapshot once submitted and frozen."""
-        if self.company_snapshot is not None and not self.is_editable:
-            return self.company_snapshot
-        return self.company.snapshot()
+        return rules.company_facts_in_force(
+            editable=self.is_editable, snapshot=self.company_snapshot, live=self.company.snapshot()
+        )
 
     @property
     def payout_bank_name(self) -> str:

@@ -9,29 +9,18 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, S
 from django.utils import timezone
 
 from accounts.roles import VERIFIER
-
-from .models import Application, AuditEntry, Company, Document, MachineItem, Notice, Programme
+from subsidy.access import applications_visible_to
+from subsidy.models import (
+    Application,
+    AuditEntry,
+    Company,
+    Document,
+    MachineItem,
+    Notice,
+    Programme,
+)
 
 User = get_user_model()
-
-
-def user_sees_everything(user) -> bool:
-    """Staff roles and superusers read every company and application, drafts included."""
-    return bool(user.is_superuser or user.is_programme_staff)
-
-
-def companies_visible_to(user) -> QuerySet[Company]:
-    companies = Company.objects.all()
-    if user_sees_everything(user):
-        return companies
-    return companies.filter(members=user)
-
-
-def applications_visible_to(user) -> QuerySet[Application]:
-    applications = Application.objects.all()
-    if user_sees_everything(user):
-        return applications
-    return applications.filter(company__members=user)
 
 
 # What the API shows of an application and its items: the list reads nothing more (the
@@ -92,13 +81,22 @@ def documents_visible_to(user) -> QuerySet[Document]:
     return Document.objects.filter(application__in=applications_visible_to(user))
 
 
-def programme_budget(programme: Programme) -> dict[str, int]:
-    totals = Application.objects.filter(programme=programme).aggregate(
+def _committed_and_disbursed(programme_id: int) -> tuple[int, int]:
+    totals = Application.objects.filter(programme_id=programme_id).aggregate(
         committed=Sum("approved_amount", filter=Q(status=Application.Status.APPROVED)),
         disbursed=Sum("disbursed_amount", filter=Q(status=Application.Status.DISBURSED)),
     )
-    committed = totals["committed"] or 0
-    disbursed = totals["disbursed"] or 0
+    return totals["committed"] or 0, totals["disbursed"] or 0
+
+
+def programme_spent(programme_id: int) -> int:
+    """Committed (approved, not yet paid) plus disbursed Rupiah of a programme."""
+    return sum(_committed_and_disbursed(programme_id))
+
+
+def programme_budget(programme: Programme) -> dict[str, int]:
+    """The budget meter: budget, committed, disbursed and what is still available."""
+    committed, disbursed = _committed_and_disbursed(programme.pk)
     return {
         "budget": programme.budget,
         "committed": committed,

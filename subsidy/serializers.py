@@ -10,7 +10,10 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from . import rules, services, validators
+from subsidy import files, validators
+from subsidy.engine import rules
+from subsidy.workflow.transitions import ACTIONS
+
 from .models import (
     Application,
     Company,
@@ -24,7 +27,6 @@ from .models import (
     Scale,
 )
 from .regions import province_name, provinces, regency_name
-from .workflow import ACTIONS
 
 User = get_user_model()
 
@@ -427,22 +429,12 @@ class DocumentSerializer(serializers.ModelSerializer):
             # Only an item of the same application: any other id is simply not a valid choice.
             self.fields["item"].queryset = MachineItem.objects.filter(application=application)
 
-    @staticmethod
-    def too_large() -> str:
-        return _("The file is larger than %(mb)s MB.") % {
-            "mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)
-        }
-
     def validate_file(self, file: object) -> object:
         # The upload service checks the same, but only after the state (409); a bad file is
         # a 400 whatever the state (API.md order).
-        if file.size > settings.DOCUMENT_MAX_BYTES:
-            raise serializers.ValidationError(self.too_large())
-        file.seek(0)
-        head = file.read(16)
-        file.seek(0)
-        if services.sniff_content_type(head) is None:
-            raise serializers.ValidationError(_("Only PDF, JPEG or PNG files are accepted."))
+        problem, _sniffed = files.check_upload(file)
+        if problem:
+            raise serializers.ValidationError(problem)
         return file
 
     def get_download_url(self, document: Document) -> str:

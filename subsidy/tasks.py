@@ -5,7 +5,9 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from . import computation, notices
+from subsidy.engine import computation
+from subsidy.notices import compose as notices
+from subsidy.notices import delivery
 
 logger = logging.getLogger(__name__)
 
@@ -41,31 +43,31 @@ def recompute_programme(programme_id: int) -> int:
     ignore_result=True,
     soft_time_limit=60,
     time_limit=90,
-    max_retries=notices.MAX_ATTEMPTS - 1,
+    max_retries=delivery.MAX_ATTEMPTS - 1,
 )
 def send_notice(self, notice_id: int) -> str:
     """Send one notice once: claim it with a lease, send, mark sent; retry with backoff."""
-    notice = notices.claim(notice_id)
+    notice = delivery.claim(notice_id)
     if notice is None:
         return "skipped"
     try:
-        notices.deliver(notice)
+        delivery.deliver(notice)
     except Exception as exc:
         # Tries are counted on the row: a requeued or redelivered job does not get five more.
-        final = notice.attempts >= notices.MAX_ATTEMPTS or self.request.retries >= self.max_retries
-        notices.release_after_failure(notice, exc, final=final)
+        final = notice.attempts >= delivery.MAX_ATTEMPTS or self.request.retries >= self.max_retries
+        delivery.release_after_failure(notice, exc, final=final)
         if final:
             logger.error("notice %s failed for good: %s", notice.key, exc)
             return "failed"
         logger.warning("notice %s failed (try %s), retrying: %s", notice.key, notice.attempts, exc)
-        raise self.retry(exc=exc, countdown=notices.retry_delay(notice.attempts)) from exc
+        raise self.retry(exc=exc, countdown=delivery.retry_delay(notice.attempts)) from exc
     return "sent"
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
 def requeue_stuck_notices() -> int:
     """Beat: queue again what a dead worker left past its lease, or what was never queued."""
-    ids = notices.stuck_notice_ids()
+    ids = delivery.stuck_notice_ids()
     for pk in ids:
         send_notice.delay(pk)
     return len(ids)

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import regions
+from subsidy import regions
+from subsidy.choices import DocumentKind
 
 # What people type between the groups of an NPWP: "01.234.567.8-901.000". Anything else
 # (a letter, a stray symbol) is kept, so the digit check refuses it instead of dropping it.
@@ -57,8 +58,6 @@ def rate(value: Decimal) -> None:
 
 
 def document_kinds(value: list) -> None:
-    from .models import DocumentKind
-
     if not isinstance(value, list) or any(v not in DocumentKind.values for v in value):
         raise ValidationError(
             _("Required documents must be a list of: %(kinds)s.")

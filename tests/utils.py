@@ -2,7 +2,8 @@
 
 from rest_framework.test import APIClient
 
-from subsidy import services
+from subsidy.services import applications as application_services
+from subsidy.services import documents as document_services
 
 # A minimal valid PDF: the upload check reads the content, not the name.
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -55,8 +56,12 @@ def item_data(**overrides) -> dict:
 def complete_application(application, by, *, items: int = 1, **item_overrides):
     """Items and every required document, ready for submission."""
     for _ in range(items):
-        services.item_create(application=application, by=by, **item_data(**item_overrides))
+        application_services.item_create(
+            application=application, by=by, **item_data(**item_overrides)
+        )
     for kind in application.programme.required_documents:
-        services.document_upload(application=application, by=by, kind=kind, file=pdf_upload())
+        document_services.document_upload(
+            application=application, by=by, kind=kind, file=pdf_upload()
+        )
     application.refresh_from_db()
     return application

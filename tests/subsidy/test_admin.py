@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from subsidy import services
 from subsidy.models import (
     Application,
     AuditChainHead,
@@ -15,6 +14,7 @@ from subsidy.models import (
     Programme,
     ReferenceCounter,
 )
+from subsidy.services import documents as document_services
 from tests.subsidy.test_api_permissions import in_state
 from tests.utils import pdf_upload
 
@@ -37,7 +37,7 @@ MODELS = [
 def everything(applicant, company) -> Application:
     """At least one row of every model; returns a submitted application."""
     application = in_state(company, Application.Status.SUBMITTED)
-    services.document_upload(
+    document_services.document_upload(
         application=in_state(company, Application.Status.DRAFT),
         by=applicant,
         kind="invoice",

@@ -14,8 +14,9 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from accounts.roles import APPLICANT
-from subsidy import computation, services
+from subsidy.engine import computation
 from subsidy.models import Application, Notice
+from subsidy.services import documents as document_services
 from tests.factories import (
     ApplicationFactory,
     MachineItemFactory,
@@ -100,7 +101,7 @@ class World:
         """A draft of the applicant's company with one item and one document."""
         application = ApplicationFactory(programme=self.programme, company=self.company)
         MachineItemFactory(application=application)
-        services.document_upload(
+        document_services.document_upload(
             application=application,
             by=self.user("applicant"),
             kind="invoice",
@@ -503,7 +504,7 @@ def case_in(company, state: str) -> Application:
     """An application in ``state``; a draft is complete enough to be submitted."""
     application = in_state(company, state)
     if state in EDITABLE:
-        services.document_upload(
+        document_services.document_upload(
             application=application,
             by=company.members.get(),
             kind="invoice",
@@ -688,7 +689,7 @@ def test_applicant_edits_items_and_documents_only_in_draft_or_revision(
     applicant, company, state, edit
 ) -> None:
     application = in_state(company, S.DRAFT)
-    services.document_upload(
+    document_services.document_upload(
         application=application, by=applicant, kind="invoice", file=pdf_upload()
     )
     Application.objects.filter(pk=application.pk).update(status=state)

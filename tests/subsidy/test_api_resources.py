@@ -6,10 +6,11 @@ import pytest
 from django.utils import timezone, translation
 from rest_framework import serializers
 
-from subsidy import computation, services
+from subsidy.engine import computation
 from subsidy.models import Application, AuditEntry, Notice
 from subsidy.selectors import application_list
 from subsidy.serializers import ApplicationSerializer, MachineItemSerializer
+from subsidy.services import documents as document_services
 from tests.factories import CompanyFactory, ProgrammeFactory
 from tests.subsidy.test_api_permissions import (
     CHECKLIST,
@@ -418,7 +419,7 @@ def test_history_lists_changes_transitions_and_notices_oldest_first(
     applicant, verifier, company, django_capture_on_commit_callbacks
 ):
     application = in_state(company, S.DRAFT)
-    services.document_upload(
+    document_services.document_upload(
         application=application, by=applicant, kind="invoice", file=pdf_upload()
     )
     client = client_for(applicant)
@@ -516,7 +517,9 @@ def test_item_and_application_render_as_their_declared_fields_would(verifier, co
 def test_audit_entries_of_other_applications_stay_out_of_the_history(applicant, company):
     mine = in_state(company, S.DRAFT)
     other = in_state(CompanyFactory(members=[applicant]), S.DRAFT)
-    services.document_upload(application=other, by=applicant, kind="invoice", file=pdf_upload())
+    document_services.document_upload(
+        application=other, by=applicant, kind="invoice", file=pdf_upload()
+    )
 
     history = client_for(applicant).get(f"/api/v1/applications/{mine.pk}/history/").json()
 

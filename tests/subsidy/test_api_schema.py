@@ -20,8 +20,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from subsidy import services
 from subsidy.models import Application, Company, Notice
+from subsidy.services import documents as document_services
 from tests.factories import ProgrammeFactory
 from tests.subsidy.test_api_permissions import in_state
 from tests.utils import pdf_upload
@@ -49,7 +49,7 @@ def _keep_connection():
 def world(_keep_connection, applicant, verifier, company, programme) -> dict:
     """Real objects for the generated calls to reach (ids in paths point at them)."""
     draft = in_state(company, Application.Status.DRAFT)
-    document = services.document_upload(
+    document = document_services.document_upload(
         application=draft, by=applicant, kind="invoice", file=pdf_upload()
     )
     approved = in_state(company, Application.Status.APPROVED)

@@ -10,8 +10,13 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from subsidy import audit, services, workflow
+from subsidy import audit
 from subsidy.models import AuditChainHead, AuditEntry
+from subsidy.services import applications as application_services
+from subsidy.services import companies as company_services
+from subsidy.services import documents as document_services
+from subsidy.workflow import actions as workflow
+from subsidy.workflow import transitions
 from tests.utils import client_for, complete_application, item_data, pdf_upload
 
 # --- What is recorded ----------------------------------------------------------------------
@@ -27,7 +32,9 @@ def test_every_transition_is_in_the_history_with_who_from_to_and_comment(
     auditor,
     django_capture_on_commit_callbacks,
 ):
-    application = services.application_create(by=applicant, programme=programme, company=company)
+    application = application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
     complete_application(application, applicant)
     steps = [
         (workflow.application_submit, applicant, {}),
@@ -39,7 +46,7 @@ def test_every_transition_is_in_the_history_with_who_from_to_and_comment(
         (
             workflow.application_recommend,
             verifier,
-            {"checklist": dict.fromkeys(workflow.CHECKLIST_ITEMS, True), "comment": "Sesuai."},
+            {"checklist": dict.fromkeys(transitions.CHECKLIST_ITEMS, True), "comment": "Sesuai."},
         ),
         (workflow.application_approve, approver, {"comment": "Disetujui."}),
         (
@@ -54,12 +61,12 @@ def test_every_transition_is_in_the_history_with_who_from_to_and_comment(
             application = service(application=application, by=user, **payload)
 
     history = client_for(auditor).get(f"/api/v1/applications/{application.pk}/history/").json()
-    transitions = [
+    moves = [
         (h["actor"], h["action"], h["from_status"], h["to_status"], h["comment"])
         for h in history
-        if h["action"] in workflow.ACTIONS
+        if h["action"] in transitions.ACTIONS
     ]
-    assert transitions == [
+    assert moves == [
         ("ani", "submit", "draft", "submitted", ""),
         ("citra", "start_review", "submitted", "under_review", ""),
         ("citra", "request_revision", "under_review", "revision_requested", "Faktur buram."),
@@ -73,12 +80,16 @@ def test_every_transition_is_in_the_history_with_who_from_to_and_comment(
     by_action = {h["action"]: h["changes"] for h in history}
     assert by_action["approve"] == {"approved_amount": [None, 40_000_000]}
     assert by_action["disburse"]["transfer_reference"] == [None, "TRF-77"]
-    assert by_action["recommend"]["checklist"][1] == dict.fromkeys(workflow.CHECKLIST_ITEMS, True)
+    assert by_action["recommend"]["checklist"][1] == dict.fromkeys(
+        transitions.CHECKLIST_ITEMS, True
+    )
     assert audit.verify().intact
 
 
 def test_a_withdrawal_is_recorded(applicant, company, programme):
-    application = services.application_create(by=applicant, programme=programme, company=company)
+    application = application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
     workflow.application_withdraw(application=application, by=applicant, comment="Batal beli.")
     entry = AuditEntry.objects.last()
     assert (entry.actor, entry.action, entry.from_status, entry.to_status, entry.comment) == (
@@ -91,17 +102,19 @@ def test_a_withdrawal_is_recorded(applicant, company, programme):
 
 
 def _application(applicant, company, programme):
-    return services.application_create(by=applicant, programme=programme, company=company)
+    return application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
 
 
 def _company_update(applicant, company, programme):
-    services.company_update(company=company, by=applicant, workers=25, bank_name="BNI")
+    company_services.company_update(company=company, by=applicant, workers=25, bank_name="BNI")
     return "company", company.pk, "update", {"workers": [12, 25], "bank_name": ["BRI", "BNI"]}
 
 
 def _item_create(applicant, company, programme):
     application = _application(applicant, company, programme)
-    item = services.item_create(
+    item = application_services.item_create(
         application=application, by=applicant, **item_data(price=90_000_000)
     )
     return "item", item.pk, "create", {"price": [None, 90_000_000], "origin": [None, "domestic"]}
@@ -109,22 +122,22 @@ def _item_create(applicant, company, programme):
 
 def _item_update(applicant, company, programme):
     application = _application(applicant, company, programme)
-    item = services.item_create(application=application, by=applicant, **item_data())
-    services.item_update(item=item, by=applicant, price=80_000_000, is_new=False)
+    item = application_services.item_create(application=application, by=applicant, **item_data())
+    application_services.item_update(item=item, by=applicant, price=80_000_000, is_new=False)
     return "item", item.pk, "update", {"price": [100_000_000, 80_000_000], "is_new": [True, False]}
 
 
 def _item_delete(applicant, company, programme):
     application = _application(applicant, company, programme)
-    item = services.item_create(application=application, by=applicant, **item_data())
+    item = application_services.item_create(application=application, by=applicant, **item_data())
     item_id = item.pk
-    services.item_delete(item=item, by=applicant)
+    application_services.item_delete(item=item, by=applicant)
     return "item", item_id, "delete", {"price": [100_000_000, None]}
 
 
 def _document_upload(applicant, company, programme):
     application = _application(applicant, company, programme)
-    document = services.document_upload(
+    document = document_services.document_upload(
         application=application, by=applicant, kind="invoice", file=pdf_upload()
     )
     return (
@@ -141,11 +154,11 @@ def _document_upload(applicant, company, programme):
 
 def _document_delete(applicant, company, programme):
     application = _application(applicant, company, programme)
-    document = services.document_upload(
+    document = document_services.document_upload(
         application=application, by=applicant, kind="invoice", file=pdf_upload()
     )
     document_id, sha = document.pk, document.sha256
-    services.document_delete(document=document, by=applicant)
+    document_services.document_delete(document=document, by=applicant)
     return "document", document_id, "delete", {"kind": ["invoice", None], "sha256": [sha, None]}
 
 
@@ -178,7 +191,7 @@ def test_every_change_is_recorded_with_who_and_the_old_and_new_values(
 
 def test_a_change_that_changes_nothing_is_not_recorded(applicant, company):
     entries = AuditEntry.objects.count()
-    services.company_update(company=company, by=applicant, workers=company.workers)
+    company_services.company_update(company=company, by=applicant, workers=company.workers)
     assert AuditEntry.objects.count() == entries
 
 

@@ -17,9 +17,14 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from subsidy import computation, rules, services, workflow
+from subsidy.engine import computation, rules
 from subsidy.models import Application, AuditEntry, Company, MachineItem, Programme
+from subsidy.services import applications as application_services
+from subsidy.services import companies as company_services
+from subsidy.services import documents as document_services
+from subsidy.services import programmes as programme_services
 from subsidy.tasks import compute_application
+from subsidy.workflow import actions as workflow
 from tests.factories import (
     ApplicationFactory,
     CompanyFactory,
@@ -40,15 +45,19 @@ def jobs(django_capture_on_commit_callbacks):
 
 def new_application(user, programme, company=None, **item_overrides) -> Application:
     company = company or CompanyFactory(members=[user])
-    application = services.application_create(by=user, programme=programme, company=company)
+    application = application_services.application_create(
+        by=user, programme=programme, company=company
+    )
     if item_overrides is not None:
-        services.item_create(application=application, by=user, **item_data(**item_overrides))
+        application_services.item_create(
+            application=application, by=user, **item_data(**item_overrides)
+        )
     return application
 
 
 def submit(application: Application, by) -> Application:
     for kind in application.programme.required_documents:
-        services.document_upload(
+        document_services.document_upload(
             application=application,
             by=by,
             kind=kind,
@@ -75,23 +84,25 @@ def item_of(application: Application) -> MachineItem:
 
 
 def _change_item(app, user):
-    services.item_update(item=item_of(app), by=user, price=200_000_000)
+    application_services.item_update(item=item_of(app), by=user, price=200_000_000)
 
 
 def _add_item(app, user):
-    services.item_create(application=app, by=user, **item_data())
+    application_services.item_create(application=app, by=user, **item_data())
 
 
 def _delete_item(app, user):
-    services.item_delete(item=item_of(app), by=user)
+    application_services.item_delete(item=item_of(app), by=user)
 
 
 def _upload(app, user):
-    services.document_upload(application=app, by=user, kind="invoice", file=pdf_upload())
+    document_services.document_upload(application=app, by=user, kind="invoice", file=pdf_upload())
 
 
 def _company_grows(app, user):
-    services.company_update(company=app.company, by=user, workers=50, investment_value=20 * 10**9)
+    company_services.company_update(
+        company=app.company, by=user, workers=50, investment_value=20 * 10**9
+    )
 
 
 @pytest.mark.django_db
@@ -136,7 +147,7 @@ def test_an_item_change_that_changes_nothing_does_not_make_results_stale(
     with jobs():
         application = new_application(applicant, programme, price=100_000_000)
     item = item_of(application)
-    services.item_update(item=item, by=applicant, price=100_000_000)
+    application_services.item_update(item=item, by=applicant, price=100_000_000)
     assert fresh(application).computed_at is not None
 
 
@@ -212,7 +223,9 @@ def test_a_submitted_application_beats_an_older_draft_for_a_claim(
 def test_inside_one_application_the_lower_item_keeps_the_claim(applicant, programme, jobs):
     with jobs():
         application = new_application(applicant, programme, serial_number="A-1")
-        services.item_create(application=application, by=applicant, **item_data(serial_number="a1"))
+        application_services.item_create(
+            application=application, by=applicant, **item_data(serial_number="a1")
+        )
     first, second = MachineItem.objects.filter(application=application).order_by("id")
     assert (first.discount, first.findings) == (40_000_000, [])
     assert second.discount == 0
@@ -252,19 +265,21 @@ def test_changing_a_key_recomputes_the_rival_on_both_sides(
     assert not {"duplicate_serial"} & (codes(holder) | codes(rival) | codes(new_rival))
 
     with jobs():
-        services.item_update(item=item_of(rival), by=other_applicant, serial_number="s 1")
+        application_services.item_update(
+            item=item_of(rival), by=other_applicant, serial_number="s 1"
+        )
     assert "duplicate_serial" in codes(rival)
     assert "duplicate_serial" not in codes(holder)
 
     # The holder moves to S-3: the old rival regains S-1, the new one (id-wise later) loses S-3.
     with jobs():
-        services.item_update(item=item_of(holder), by=applicant, serial_number="S-3")
+        application_services.item_update(item=item_of(holder), by=applicant, serial_number="S-3")
     assert "duplicate_serial" not in codes(rival)
     assert "duplicate_serial" not in codes(holder)
     assert "duplicate_serial" in codes(new_rival)
 
     with jobs():
-        services.item_delete(item=item_of(holder), by=applicant)
+        application_services.item_delete(item=item_of(holder), by=applicant)
     assert "duplicate_serial" not in codes(new_rival)
 
 
@@ -309,7 +324,7 @@ def test_moving_an_earlier_programme_after_this_one_recomputes_the_count(
         )
     assert "participation_limit_reached" in codes(application)
     with jobs():
-        services.programme_update(programme=earlier, by=superuser, year=1903)
+        programme_services.programme_update(programme=earlier, by=superuser, year=1903)
     assert "participation_limit_reached" not in codes(application)
 
 
@@ -322,7 +337,7 @@ def test_company_edits_change_a_draft_but_not_a_submitted_application(
 ):
     with jobs():
         application = new_application(applicant, programme, company=company)
-        services.company_update(company=company, by=applicant, workers=25)  # still menengah
+        company_services.company_update(company=company, by=applicant, workers=25)  # still menengah
     assert fresh(application).scale == rules.MENENGAH
     with jobs():
         submit(application, applicant)
@@ -331,7 +346,7 @@ def test_company_edits_change_a_draft_but_not_a_submitted_application(
     assert submitted.computed_discount == 40_000_000
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.company_update(
+        company_services.company_update(
             company=company, by=applicant, workers=500, investment_value=50 * 10**9, kbli="47111"
         )
     after = fresh(application)
@@ -357,7 +372,7 @@ def test_when_a_revision_is_requested_company_edits_count_again(
         workflow.application_request_revision(
             application=application, by=verifier, comment="Perbarui data tenaga kerja."
         )
-        services.company_update(
+        company_services.company_update(
             company=company, by=applicant, workers=500, investment_value=50 * 10**9
         )
     application = fresh(application)
@@ -381,7 +396,9 @@ def test_computing_twice_gives_the_same_results_and_bumps_nothing(
 ):
     with jobs():
         application = new_application(applicant, programme, serial_number="DUP-1")
-        services.item_create(application=application, by=applicant, **item_data(is_new=False))
+        application_services.item_create(
+            application=application, by=applicant, **item_data(is_new=False)
+        )
         rival = new_application(other_applicant, programme, serial_number="dup 1")
     application = fresh(application)
     items_before = list(MachineItem.objects.filter(application=application).values())
@@ -417,7 +434,7 @@ def test_results_read_before_a_newer_change_are_not_stored(applicant, programme,
 
     def change_meanwhile(apps):
         # Another transaction changes the application after the job read it.
-        services.item_update(item=item_of(application), by=applicant, price=300_000_000)
+        application_services.item_update(item=item_of(application), by=applicant, price=300_000_000)
         return original(apps)
 
     monkeypatch.setattr(computation, "_duplicate_documents", change_meanwhile)
@@ -489,7 +506,9 @@ def test_the_breakdown_can_be_recomputed_by_hand(applicant, jobs, cap):
             {"price": 55_555_555, "payment_method": "cash"},  # excluded
             {"price": 10**13, "origin": "imported"},
         ):
-            services.item_create(application=application, by=applicant, **item_data(**overrides))
+            application_services.item_create(
+                application=application, by=applicant, **item_data(**overrides)
+            )
     application = fresh(application)
     breakdown = application.breakdown
     rates = {(r["scale"], r["origin"]): Decimal(r["rate"]) for r in breakdown["programme"]["rates"]}
@@ -594,10 +613,10 @@ def test_recompute_programme_costs_queries_per_chunk_not_per_application(monkeyp
 def test_concurrent_computations_and_a_change_end_with_results_for_the_latest_data(monkeypatch):
     applicant = UserFactory(roles=["applicant"])
     company = CompanyFactory(members=[applicant])
-    application = services.application_create(
+    application = application_services.application_create(
         by=applicant, programme=ProgrammeFactory(), company=company
     )
-    item = services.item_create(
+    item = application_services.item_create(
         application=application, by=applicant, **item_data(price=100_000_000)
     )
     prices = [100_000_000 + n * 1_000_000 for n in range(1, 9)]
@@ -625,7 +644,7 @@ def test_concurrent_computations_and_a_change_end_with_results_for_the_latest_da
     def change() -> None:
         try:
             for price in prices:
-                services.item_update(item=item, by=applicant, price=price)
+                application_services.item_update(item=item, by=applicant, price=price)
                 time.sleep(random.uniform(0, 0.03))
         finally:
             changed.set()
@@ -728,7 +747,7 @@ def test_pipelined_recompute_stores_what_the_sequential_one_does():
     previous one is stored; the results must be exactly those of one chunk after another."""
     from django.core.management import call_command
 
-    from subsidy.demo import ensure_preset_programme
+    from subsidy.demo.preset import ensure_preset_programme
 
     call_command("seed_demo", applications=2 * computation.CHUNK + 150, stdout=io.StringIO())
     programme = ensure_preset_programme()

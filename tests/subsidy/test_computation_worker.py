@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from subsidy import services
 from subsidy.models import Application
+from subsidy.services import applications as application_services
 from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
 from tests.utils import item_data
 
@@ -26,15 +26,15 @@ def test_two_quick_changes_end_with_results_for_the_latest_state(real_worker):
     real_worker.start(concurrency=2)
     applicant = UserFactory(roles=["applicant"])
     company = CompanyFactory(members=[applicant])
-    application = services.application_create(
+    application = application_services.application_create(
         by=applicant, programme=ProgrammeFactory(), company=company
     )
-    item = services.item_create(
+    item = application_services.item_create(
         application=application, by=applicant, **item_data(price=100_000_000)
     )
     # Two changes in quick succession: both jobs race on two worker processes.
-    services.item_update(item=item, by=applicant, price=200_000_000)
-    services.item_update(item=item, by=applicant, price=300_000_000)
+    application_services.item_update(item=item, by=applicant, price=200_000_000)
+    application_services.item_update(item=item, by=applicant, price=300_000_000)
 
     application = _wait_computed(application.pk)
     time.sleep(1)  # let any straggling older job finish; it must not overwrite

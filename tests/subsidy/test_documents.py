@@ -9,8 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.functional import empty
 
 from config.errors import ServiceError
-from subsidy import rules, services, workflow
+from subsidy.engine import rules
 from subsidy.models import Application, AuditEntry, Document, private_storage
+from subsidy.services import applications as application_services
+from subsidy.services import documents as document_services
+from subsidy.workflow import actions as workflow
 from tests.factories import CompanyFactory, ProgrammeFactory
 from tests.utils import PDF_BYTES, complete_application, item_data
 
@@ -44,7 +47,9 @@ def files_under(root: Path) -> list[Path]:
 
 @pytest.fixture
 def draft(applicant, company, programme):
-    return services.application_create(by=applicant, programme=programme, company=company)
+    return application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
 
 
 def codes(application: Application) -> list[str]:
@@ -65,7 +70,7 @@ def codes(application: Application) -> list[str]:
 def test_pdf_jpeg_and_png_are_accepted_by_their_content(
     applicant, draft, settings, name, content, content_type, suffix
 ):
-    document = services.document_upload(
+    document = document_services.document_upload(
         application=draft, by=applicant, kind="invoice", file=upload(name, content)
     )
     document.refresh_from_db()
@@ -92,7 +97,7 @@ def test_other_content_is_refused_and_leaves_nothing_behind(
 ):
     before = (Document.objects.count(), AuditEntry.objects.count())
     with pytest.raises(ValidationError) as caught:
-        services.document_upload(
+        document_services.document_upload(
             application=draft, by=applicant, kind="invoice", file=upload(name, content)
         )
     assert "file" in caught.value.message_dict
@@ -106,13 +111,13 @@ def test_the_size_limit_comes_from_settings(applicant, draft, settings, size, ac
     content = PDF_BYTES + b"%" * (size - len(PDF_BYTES))
     assert len(content) == size
     if accepted:
-        document = services.document_upload(
+        document = document_services.document_upload(
             application=draft, by=applicant, kind="invoice", file=upload("a.pdf", content)
         )
         assert document.size == size
     else:
         with pytest.raises(ValidationError) as caught:
-            services.document_upload(
+            document_services.document_upload(
                 application=draft, by=applicant, kind="invoice", file=upload("a.pdf", content)
             )
         assert "file" in caught.value.message_dict
@@ -126,7 +131,7 @@ def test_the_default_limit_is_ten_megabytes(settings):
 
 
 def test_a_document_is_stored_privately_under_a_random_name(applicant, draft, settings):
-    document = services.document_upload(
+    document = document_services.document_upload(
         application=draft,
         by=applicant,
         kind="invoice",
@@ -143,7 +148,7 @@ def test_a_document_is_stored_privately_under_a_random_name(applicant, draft, se
         if served:
             assert not path.is_relative_to(Path(served))
     # A second upload of the same name gets another random name.
-    again = services.document_upload(
+    again = document_services.document_upload(
         application=draft,
         by=applicant,
         kind="invoice",
@@ -154,7 +159,7 @@ def test_a_document_is_stored_privately_under_a_random_name(applicant, draft, se
 
 def test_the_sha256_of_the_content_is_kept(applicant, draft):
     content = PDF_BYTES + b"% nomor 42\n"
-    document = services.document_upload(
+    document = document_services.document_upload(
         application=draft, by=applicant, kind="invoice", file=upload("a.pdf", content)
     )
     document.refresh_from_db()
@@ -168,9 +173,9 @@ def test_an_upload_that_fails_after_writing_the_file_removes_it(
     def broken_audit(**kwargs: object) -> None:
         raise RuntimeError("audit trail unavailable")
 
-    monkeypatch.setattr(services.audit, "record", broken_audit)
+    monkeypatch.setattr(document_services.audit, "record", broken_audit)
     with pytest.raises(RuntimeError):
-        services.document_upload(
+        document_services.document_upload(
             application=draft, by=applicant, kind="invoice", file=upload("a.pdf", PDF_BYTES)
         )
     assert not Document.objects.exists()
@@ -178,12 +183,12 @@ def test_an_upload_that_fails_after_writing_the_file_removes_it(
 
 
 def test_an_item_of_another_application_is_refused(applicant, draft, programme):
-    other = services.application_create(
+    other = application_services.application_create(
         by=applicant, programme=ProgrammeFactory(), company=draft.company
     )
-    item = services.item_create(application=other, by=applicant, **item_data())
+    item = application_services.item_create(application=other, by=applicant, **item_data())
     with pytest.raises(ValidationError) as caught:
-        services.document_upload(
+        document_services.document_upload(
             application=draft,
             by=applicant,
             kind="invoice",
@@ -201,21 +206,21 @@ def test_the_same_file_at_two_companies_flags_both_without_blocking(
 ):
     content = PDF_BYTES + b"% faktur bersama\n"
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.application_create(
+        first = application_services.application_create(
             by=applicant, programme=programme, company=CompanyFactory(members=[applicant])
         )
-        services.document_upload(
+        document_services.document_upload(
             application=first, by=applicant, kind="invoice", file=upload("a.pdf", content)
         )
     assert "duplicate_document" not in codes(first)
 
     with django_capture_on_commit_callbacks(execute=True):
-        second = services.application_create(
+        second = application_services.application_create(
             by=other_applicant,
             programme=programme,
             company=CompanyFactory(members=[other_applicant]),
         )
-        document = services.document_upload(
+        document = document_services.document_upload(
             application=second, by=other_applicant, kind="invoice", file=upload("b.pdf", content)
         )
     # Both sides are told, the earlier one included: it was recomputed by the second upload.
@@ -224,7 +229,7 @@ def test_the_same_file_at_two_companies_flags_both_without_blocking(
     assert "duplicate_document" not in rules.BLOCKING_CODES
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.document_delete(document=document, by=other_applicant)
+        document_services.document_delete(document=document, by=other_applicant)
     assert "duplicate_document" not in codes(first)
     assert "duplicate_document" not in codes(second)
 
@@ -234,12 +239,14 @@ def test_the_same_company_uploading_a_file_twice_is_no_duplicate(
 ):
     content = PDF_BYTES + b"% nib\n"
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.application_create(by=applicant, programme=programme, company=company)
-        later = services.application_create(
+        first = application_services.application_create(
+            by=applicant, programme=programme, company=company
+        )
+        later = application_services.application_create(
             by=applicant, programme=ProgrammeFactory(), company=company
         )
         for application in (first, first, later):
-            services.document_upload(
+            document_services.document_upload(
                 application=application, by=applicant, kind="nib", file=upload("nib.pdf", content)
             )
     assert "duplicate_document" not in codes(first)
@@ -253,11 +260,11 @@ def test_a_duplicate_file_is_no_blocking_finding_for_approval(
     with django_capture_on_commit_callbacks(execute=True):
         apps = []
         for user in (applicant, other_applicant):
-            application = services.application_create(
+            application = application_services.application_create(
                 by=user, programme=programme, company=CompanyFactory(members=[user])
             )
             complete_application(application, user)
-            services.document_upload(
+            document_services.document_upload(
                 application=application, by=user, kind="other", file=upload("f.pdf", content)
             )
             apps.append(application)
@@ -274,12 +281,12 @@ def test_a_duplicate_file_is_no_blocking_finding_for_approval(
 def test_deleting_a_document_removes_its_file_after_commit(
     applicant, draft, django_capture_on_commit_callbacks
 ):
-    document = services.document_upload(
+    document = document_services.document_upload(
         application=draft, by=applicant, kind="invoice", file=upload("a.pdf", PDF_BYTES)
     )
     path, pk = Path(document.file.path), document.pk
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.document_delete(document=document, by=applicant)
+        document_services.document_delete(document=document, by=applicant)
         # Until the transaction commits, a rollback could still bring the row back.
         assert path.exists()
     assert not Document.objects.filter(pk=pk).exists()
@@ -301,14 +308,14 @@ def test_documents_change_only_in_draft_or_revision_requested(
     draft.refresh_from_db()
     files = files_under(settings.PRIVATE_MEDIA_ROOT)
     with pytest.raises(ServiceError) as caught:
-        services.document_upload(
+        document_services.document_upload(
             application=draft, by=applicant, kind="other", file=upload("a.pdf", PDF_BYTES)
         )
     assert caught.value.code == "invalid_transition"
     assert files_under(settings.PRIVATE_MEDIA_ROOT) == files
     document = draft.documents.first()
     with pytest.raises(ServiceError) as caught:
-        services.document_delete(document=document, by=applicant)
+        document_services.document_delete(document=document, by=applicant)
     assert caught.value.code == "invalid_transition"
     assert Document.objects.filter(pk=document.pk).exists()
 
@@ -318,10 +325,10 @@ def test_documents_may_change_again_when_a_revision_is_requested(applicant, draf
     workflow.application_submit(application=draft, by=applicant)
     workflow.application_start_review(application=draft, by=verifier)
     workflow.application_request_revision(application=draft, by=verifier, comment="Foto buram.")
-    document = services.document_upload(
+    document = document_services.document_upload(
         application=draft, by=applicant, kind="installation_photo", file=upload("f.png", PNG_BYTES)
     )
-    services.document_delete(document=document, by=applicant)
+    document_services.document_delete(document=document, by=applicant)
 
 
 @pytest.mark.parametrize(
@@ -332,17 +339,17 @@ def test_only_an_applicant_of_the_company_uploads_or_deletes(
     request, applicant, draft, settings, who, code
 ):
     user = request.getfixturevalue(who)
-    document = services.document_upload(
+    document = document_services.document_upload(
         application=draft, by=applicant, kind="invoice", file=upload("a.pdf", PDF_BYTES)
     )
     files = files_under(settings.PRIVATE_MEDIA_ROOT)
     with pytest.raises(ServiceError) as caught:
-        services.document_upload(
+        document_services.document_upload(
             application=draft, by=user, kind="invoice", file=upload("b.pdf", PDF_BYTES)
         )
     assert caught.value.code == code
     with pytest.raises(ServiceError) as caught:
-        services.document_delete(document=document, by=user)
+        document_services.document_delete(document=document, by=user)
     assert caught.value.code == code
     assert files_under(settings.PRIVATE_MEDIA_ROOT) == files
     assert Document.objects.filter(pk=document.pk).exists()

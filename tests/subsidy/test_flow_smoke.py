@@ -1,7 +1,10 @@
 import pytest
 
-from subsidy import audit, services, workflow
+from subsidy import audit
 from subsidy.models import Application
+from subsidy.services import applications as application_services
+from subsidy.workflow import actions as workflow
+from subsidy.workflow import transitions
 from tests.utils import complete_application
 
 
@@ -10,7 +13,7 @@ def test_application_goes_from_draft_to_disbursed(
     applicant, company, programme, verifier, approver, finance, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        application = services.application_create(
+        application = application_services.application_create(
             by=applicant, programme=programme, company=company
         )
         complete_application(application, applicant, items=2)
@@ -26,7 +29,7 @@ def test_application_goes_from_draft_to_disbursed(
     application = workflow.application_recommend(
         application=application,
         by=verifier,
-        checklist=dict.fromkeys(workflow.CHECKLIST_ITEMS, True),
+        checklist=dict.fromkeys(transitions.CHECKLIST_ITEMS, True),
     )
     application = workflow.application_approve(application=application, by=approver)
     assert application.approved_amount == 80_000_000

@@ -7,12 +7,15 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from subsidy import services, workflow
-from subsidy.letters import approval_letter_pdf
 from subsidy.models import Application, AuditEntry
+from subsidy.notices.letters import approval_letter_pdf
+from subsidy.services import applications as application_services
+from subsidy.services import companies as company_services
+from subsidy.workflow import actions as workflow
+from subsidy.workflow import transitions
 from tests.utils import client_for, complete_application
 
-CHECKLIST = dict.fromkeys(workflow.CHECKLIST_ITEMS, True)
+CHECKLIST = dict.fromkeys(transitions.CHECKLIST_ITEMS, True)
 LONG_DESCRIPTION = "Mesin jahit industri high speed dengan motor servo hemat energi dan meja kerja"
 
 
@@ -24,7 +27,7 @@ def _text(pdf: bytes) -> str:
 @pytest.fixture
 def recommended(applicant, company, programme, verifier, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        application = services.application_create(
+        application = application_services.application_create(
             by=applicant, programme=programme, company=company
         )
         complete_application(application, applicant, items=1, description="Mesin CNC bubut")
@@ -66,7 +69,7 @@ def test_letter_holds_reference_company_items_amounts_year_and_date(approved, co
 
 @pytest.mark.django_db
 def test_letter_shows_the_company_as_submitted_not_as_edited_later(approved, company, applicant):
-    services.company_update(company=company, by=applicant, name="PT Nama Baru Sekali")
+    company_services.company_update(company=company, by=applicant, name="PT Nama Baru Sekali")
     text = _text(approval_letter_pdf(approved))
     assert approved.company_snapshot["name"] in text
     assert "PT Nama Baru Sekali" not in text

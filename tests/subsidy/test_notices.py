@@ -15,12 +15,17 @@ from django.utils.translation import gettext
 
 from accounts.roles import APPLICANT, VERIFIER
 from config.celery_app import app as celery_app
-from subsidy import notices, services, tasks, workflow
+from subsidy import tasks
 from subsidy.models import Application, Notice
+from subsidy.notices import compose as notices
+from subsidy.notices import delivery
+from subsidy.services import applications as application_services
+from subsidy.workflow import actions as workflow
+from subsidy.workflow import transitions
 from tests.factories import ApplicationFactory, CompanyFactory, ProgrammeFactory, UserFactory
 from tests.utils import client_for, complete_application
 
-CHECKLIST = dict.fromkeys(workflow.CHECKLIST_ITEMS, True)
+CHECKLIST = dict.fromkeys(transitions.CHECKLIST_ITEMS, True)
 
 
 class FailingBackend(BaseEmailBackend):
@@ -66,7 +71,7 @@ def submitted(applicant, company, colleague, programme, send) -> Application:
     company.members.add(UserFactory(username="lama", is_active=False, roles=[APPLICANT]))
     company.members.add(UserFactory(username="tamu", roles=[]))
     with send():
-        application = services.application_create(
+        application = application_services.application_create(
             by=applicant, programme=programme, company=company
         )
         complete_application(application, applicant, items=2)
@@ -247,7 +252,9 @@ def test_notice_without_an_email_address_is_in_app_only(programme, send):
     user = UserFactory(username="tanpa", email="", roles=[APPLICANT])
     company = CompanyFactory(members=[user])
     with send():
-        application = services.application_create(by=user, programme=programme, company=company)
+        application = application_services.application_create(
+            by=user, programme=programme, company=company
+        )
         complete_application(application, user)
         workflow.application_submit(application=application, by=user)
     assert mail.outbox == []
@@ -414,7 +421,7 @@ def _age_claim(notice: Notice, seconds: float) -> None:
 def test_a_notice_leased_by_a_dead_worker_waits_for_the_lease_then_is_sent(settings):
     settings.NOTICE_LEASE_SECONDS = 120
     notice = _pending_notice()
-    assert notices.claim(notice.pk) is not None  # a worker claims it, then dies
+    assert delivery.claim(notice.pk) is not None  # a worker claims it, then dies
     _age_claim(notice, 100)
 
     assert tasks.requeue_stuck_notices.delay().get() == 0
@@ -436,15 +443,15 @@ def test_a_notice_resent_after_a_crash_carries_the_same_message_id(settings):
     notice = _pending_notice()
     # A worker claims it and the mail server accepts the message; the worker dies before
     # marking it sent.
-    claimed = notices.claim(notice.pk)
-    notices.build_email(claimed).send()
+    claimed = delivery.claim(notice.pk)
+    delivery.build_email(claimed).send()
     _age_claim(notice, 121)
     tasks.requeue_stuck_notices.delay()
 
     first, second = mail.outbox
     assert first.extra_headers["Message-ID"] == second.extra_headers["Message-ID"]
     parsed = email.message_from_bytes(second.message().as_bytes())
-    assert parsed["Message-ID"] == notices.message_id(notice)
+    assert parsed["Message-ID"] == delivery.message_id(notice)
     assert parsed["Message-ID"].startswith("<notice-")
     notice.refresh_from_db()
     assert notice.status == "sent"
@@ -454,8 +461,8 @@ def test_a_notice_resent_after_a_crash_carries_the_same_message_id(settings):
 def test_message_ids_are_distinct_per_notice():
     user = UserFactory(username="nina", roles=[APPLICANT])
     one, two = _pending_notice(user, key="t1:u1"), _pending_notice(user, key="t2:u1")
-    assert notices.message_id(one) != notices.message_id(two)
-    assert notices.message_id(one) == notices.message_id(Notice.objects.get(pk=one.pk))
+    assert delivery.message_id(one) != delivery.message_id(two)
+    assert delivery.message_id(one) == delivery.message_id(Notice.objects.get(pk=one.pk))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -501,7 +508,7 @@ def test_a_refused_email_is_retried_with_backoff_then_recorded_failed(settings, 
 
     assert tasks.send_notice.delay(notice.pk).get() == "failed"
 
-    assert FailingBackend.calls == notices.MAX_ATTEMPTS == 5
+    assert FailingBackend.calls == delivery.MAX_ATTEMPTS == 5
     assert retries == [30, 60, 120, 240]
     notice.refresh_from_db()
     assert notice.status == "failed"
@@ -553,9 +560,9 @@ def test_a_waiting_retry_is_not_queued_again_before_its_backoff():
     Notice.objects.filter(pk=notice.pk).update(
         attempts=1, claimed_at=now - dt.timedelta(seconds=100)
     )
-    assert notices.stuck_notice_ids(now) == []
-    later = now + dt.timedelta(seconds=notices.retry_delay(1) + 121)
-    assert notices.stuck_notice_ids(later) == [notice.pk]
+    assert delivery.stuck_notice_ids(now) == []
+    later = now + dt.timedelta(seconds=delivery.retry_delay(1) + 121)
+    assert delivery.stuck_notice_ids(later) == [notice.pk]
 
 
 # --- Scheduled jobs --------------------------------------------------------------------------
@@ -626,10 +633,12 @@ def test_draft_reminder_three_days_before_closing_reaches_only_never_submitted_d
 ):
     closing = ProgrammeFactory(application_closes=timezone.localdate() + dt.timedelta(days=3))
     later = ProgrammeFactory(application_closes=timezone.localdate() + dt.timedelta(days=10))
-    draft = services.application_create(by=applicant, programme=closing, company=company)
-    services.application_create(by=applicant, programme=later, company=company)
+    draft = application_services.application_create(
+        by=applicant, programme=closing, company=company
+    )
+    application_services.application_create(by=applicant, programme=later, company=company)
     with send():
-        submitted = services.application_create(
+        submitted = application_services.application_create(
             by=other_applicant, programme=closing, company=other_company
         )
         complete_application(submitted, other_applicant)

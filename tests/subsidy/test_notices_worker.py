@@ -10,8 +10,12 @@ import pytest
 from django.db import transaction
 
 from accounts.roles import APPLICANT
-from subsidy import notices, services, tasks, workflow
+from subsidy import tasks
 from subsidy.models import Application, Notice
+from subsidy.notices import compose as notices
+from subsidy.notices import delivery
+from subsidy.services import applications as application_services
+from subsidy.workflow import actions as workflow
 from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
 from tests.utils import complete_application
 
@@ -46,7 +50,7 @@ def test_worker_computes_a_submission_and_mails_its_notice(real_worker):
     real_worker.start(concurrency=2)
     applicant = UserFactory(username="sari", roles=[APPLICANT])
     company = CompanyFactory(members=[applicant])
-    application = services.application_create(
+    application = application_services.application_create(
         by=applicant, programme=ProgrammeFactory(), company=company
     )
     complete_application(application, applicant, items=2)
@@ -76,7 +80,7 @@ def test_worker_computes_a_submission_and_mails_its_notice(real_worker):
     [message] = read_mails(real_worker.mail_dir)
     assert message["To"] == applicant.email
     assert application.reference in message["Subject"]
-    assert message["Message-ID"] == notices.message_id(notice)
+    assert message["Message-ID"] == delivery.message_id(notice)
     assert message["Content-Language"] == "id"
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -151,7 +155,7 @@ def test_a_killed_worker_loses_no_notice_and_repeats_at_most_one_with_its_messag
 
     messages = read_mails(real_worker.mail_dir)
     by_id = collections.Counter(m["Message-ID"] for m in messages)
-    expected = {notices.message_id(n) for n in Notice.objects.filter(pk__in=ids)}
+    expected = {delivery.message_id(n) for n in Notice.objects.filter(pk__in=ids)}
     assert set(by_id) == expected, "every notice delivered, nothing else"
     duplicates = sum(n - 1 for n in by_id.values())
     assert duplicates <= in_flight <= 1

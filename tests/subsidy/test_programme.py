@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from config.errors import ServiceError
-from subsidy import audit, services
+from subsidy import audit
 from subsidy.models import Application, AuditEntry, Programme, ProgrammeRate
+from subsidy.services import applications as application_services
+from subsidy.services import programmes as programme_services
 from tests.factories import ApplicationFactory, CompanyFactory, UserFactory
 from tests.utils import item_data
 
@@ -68,7 +70,7 @@ def refused(field: str, call, **kwargs) -> None:
 
 
 def test_superuser_creates_a_programme_with_its_four_rates(superuser):
-    programme = services.programme_create(by=superuser, **programme_data())
+    programme = programme_services.programme_create(by=superuser, **programme_data())
     assert programme.terms().rates == {
         ("kecil", "domestic"): Decimal("0.4000"),
         ("kecil", "imported"): Decimal("0.2500"),
@@ -116,12 +118,12 @@ def test_superuser_creates_a_programme_with_its_four_rates(superuser):
     ],
 )
 def test_programme_create_refuses_what_domain_md_forbids(superuser, field, overrides):
-    refused(field, services.programme_create, by=superuser, **programme_data(**overrides))
+    refused(field, programme_services.programme_create, by=superuser, **programme_data(**overrides))
 
 
 def test_programme_year_is_unique(superuser):
-    services.programme_create(by=superuser, **programme_data(year=1902))
-    refused("year", services.programme_create, by=superuser, **programme_data(year=1902))
+    programme_services.programme_create(by=superuser, **programme_data(year=1902))
+    refused("year", programme_services.programme_create, by=superuser, **programme_data(year=1902))
 
 
 @pytest.mark.parametrize(
@@ -140,13 +142,13 @@ def test_programme_year_is_unique(superuser):
     ],
 )
 def test_programme_create_accepts_everything_domain_md_allows(superuser, overrides):
-    programme = services.programme_create(by=superuser, **programme_data(**overrides))
+    programme = programme_services.programme_create(by=superuser, **programme_data(**overrides))
     assert programme.pk is not None
     assert ProgrammeRate.objects.filter(programme=programme).count() == 4
 
 
 def test_a_rate_of_one_is_stored_as_one(superuser):
-    programme = services.programme_create(
+    programme = programme_services.programme_create(
         by=superuser, **programme_data(rates=rates(kecil_domestic="1"))
     )
     assert programme.rates.get(scale="kecil", origin="domestic").rate == Decimal("1")
@@ -157,10 +159,10 @@ def test_only_superusers_create_or_change_programmes(role, programme):
     user = UserFactory(roles=[role], is_staff=True)  # is_staff is no role, either
     before = stored()
     with pytest.raises(ServiceError) as caught:
-        services.programme_create(by=user, **programme_data())
+        programme_services.programme_create(by=user, **programme_data())
     assert caught.value.code == "forbidden"
     with pytest.raises(ServiceError) as caught:
-        services.programme_update(programme=programme, by=user, budget=1)
+        programme_services.programme_update(programme=programme, by=user, budget=1)
     assert caught.value.code == "forbidden"
     assert stored() == before
     programme.refresh_from_db()
@@ -178,11 +180,15 @@ def test_only_superusers_create_or_change_programmes(role, programme):
 )
 def test_programme_update_refuses_and_changes_nothing(superuser, programme, field, changes):
     if changes == "taken":
-        changes = {"year": services.programme_create(by=superuser, **programme_data()).year}
-    before = audit.snapshot(programme, services.PROGRAMME_FIELDS)
-    refused(field, services.programme_update, programme=programme, by=superuser, **changes)
+        changes = {
+            "year": programme_services.programme_create(by=superuser, **programme_data()).year
+        }
+    before = audit.snapshot(programme, programme_services.PROGRAMME_FIELDS)
+    refused(
+        field, programme_services.programme_update, programme=programme, by=superuser, **changes
+    )
     programme.refresh_from_db()
-    assert audit.snapshot(programme, services.PROGRAMME_FIELDS) == before
+    assert audit.snapshot(programme, programme_services.PROGRAMME_FIELDS) == before
     assert programme.terms().rates[("menengah", "imported")] == Decimal("0.2500")
 
 
@@ -197,17 +203,21 @@ def test_budget_may_not_go_below_what_is_committed_and_disbursed(superuser, prog
     # Rejected and withdrawn cases hold nothing.
     ApplicationFactory(programme=programme, status=S.REJECTED, approved_amount=None)
     refused(
-        "budget", services.programme_update, programme=programme, by=superuser, budget=199_999_999
+        "budget",
+        programme_services.programme_update,
+        programme=programme,
+        by=superuser,
+        budget=199_999_999,
     )
     programme.refresh_from_db()
     assert programme.budget == 10_000_000_000
-    services.programme_update(programme=programme, by=superuser, budget=200_000_000)
+    programme_services.programme_update(programme=programme, by=superuser, budget=200_000_000)
     programme.refresh_from_db()
     assert programme.budget == 200_000_000
 
 
 def test_programme_update_records_what_changed(superuser, programme):
-    services.programme_update(
+    programme_services.programme_update(
         programme=programme, by=superuser, budget=9_000_000_000, rates=rates(kecil_domestic="0.5")
     )
     entry = AuditEntry.objects.order_by("-seq").first()
@@ -229,10 +239,10 @@ def one_of_each(applicant, programme, django_capture_on_commit_callbacks) -> dic
     with django_capture_on_commit_callbacks(execute=True):
         for status in OPEN + DECIDED:
             company = CompanyFactory(members=[applicant])
-            application = services.application_create(
+            application = application_services.application_create(
                 by=applicant, programme=programme, company=company
             )
-            services.item_create(application=application, by=applicant, **item_data())
+            application_services.item_create(application=application, by=applicant, **item_data())
             ids[status] = application.pk
     for status, pk in ids.items():
         # Moving the states directly keeps this test about the programme, not the workflow;
@@ -270,7 +280,7 @@ def test_a_change_the_computation_reads_makes_open_applications_stale_then_recom
     if changes.get("install_by") == "long ago":
         changes = {"install_by": today - dt.timedelta(days=45)}
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.programme_update(programme=programme, by=superuser, **changes)
+        programme_services.programme_update(programme=programme, by=superuser, **changes)
     apps = Application.objects.in_bulk(one_of_each.values())
     for status in OPEN:
         assert apps[one_of_each[status]].computed_at is None, status
@@ -296,7 +306,7 @@ def test_new_rates_show_in_each_open_applications_breakdown(
     superuser, programme, one_of_each, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.programme_update(
+        programme_services.programme_update(
             programme=programme, by=superuser, rates=rates(kecil_domestic="0.3333")
         )
     for status in OPEN:
@@ -325,7 +335,7 @@ def test_a_change_the_computation_does_not_read_keeps_results(
     superuser, programme, one_of_each, django_capture_on_commit_callbacks, changes
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.programme_update(programme=programme, by=superuser, **changes)
+        programme_services.programme_update(programme=programme, by=superuser, **changes)
     assert not Application.objects.filter(
         pk__in=one_of_each.values(), computed_at__isnull=True
     ).exists()

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subsidy import rules
-from subsidy.rules import (
+from subsidy.engine import rules
+from subsidy.engine.rules import (
     BANK_PAYMENT_METHODS,
     BELOW_MINIMUM,
     BESAR,

@@ -7,9 +7,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from subsidy import regions, rules
+from subsidy import regions
+from subsidy.engine import rules
 from subsidy.models import Application, Company, MachineItem, ReferenceCounter
-from subsidy.services import programme_spent
+from subsidy.selectors import programme_spent
 
 
 def seed(applications: int = 40, **options: object) -> str:

@@ -13,8 +13,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from config.errors import ServiceError
-from subsidy import audit, rules, services, workflow
+from subsidy import audit
+from subsidy.engine import rules
 from subsidy.models import Application, AuditEntry, Company, Document, MachineItem
+from subsidy.services import applications as application_services
+from subsidy.services import companies as company_services
+from subsidy.services import documents as document_services
+from subsidy.workflow import actions as workflow
 from tests.factories import ProgrammeFactory
 from tests.utils import complete_application, item_data, pdf_upload
 
@@ -68,7 +73,9 @@ def assert_refused(field: str, call, *args, **kwargs) -> ValidationError:
 
 @pytest.fixture
 def draft(applicant, company, programme):
-    return services.application_create(by=applicant, programme=programme, company=company)
+    return application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
 
 
 def computed(application: Application) -> Application:
@@ -106,19 +113,25 @@ COMPANY_REFUSALS = [
 
 @pytest.mark.parametrize(("field", "value"), COMPANY_REFUSALS)
 def test_company_create_refuses_bad_input_and_stores_nothing(applicant, field, value):
-    assert_refused(field, services.company_create, by=applicant, **company_data(**{field: value}))
+    assert_refused(
+        field, company_services.company_create, by=applicant, **company_data(**{field: value})
+    )
 
 
 def test_company_create_refuses_a_regency_without_its_province(applicant):
-    assert_refused("province", services.company_create, by=applicant, **company_data(province=""))
+    assert_refused(
+        "province", company_services.company_create, by=applicant, **company_data(province="")
+    )
 
 
 @pytest.mark.parametrize(("field", "value"), COMPANY_REFUSALS)
 def test_company_update_refuses_bad_input_and_changes_nothing(applicant, company, field, value):
-    before = audit.snapshot(company, services.COMPANY_FIELDS)
-    assert_refused(field, services.company_update, company=company, by=applicant, **{field: value})
+    before = audit.snapshot(company, company_services.COMPANY_FIELDS)
+    assert_refused(
+        field, company_services.company_update, company=company, by=applicant, **{field: value}
+    )
     company.refresh_from_db()
-    assert audit.snapshot(company, services.COMPANY_FIELDS) == before
+    assert audit.snapshot(company, company_services.COMPANY_FIELDS) == before
 
 
 @pytest.mark.parametrize(
@@ -130,23 +143,23 @@ def test_company_update_refuses_bad_input_and_changes_nothing(applicant, company
     ],
 )
 def test_company_npwp_accepts_punctuation_and_stores_digits(applicant, typed, stored_as):
-    company = services.company_create(by=applicant, **company_data(npwp=typed))
+    company = company_services.company_create(by=applicant, **company_data(npwp=typed))
     company.refresh_from_db()
     assert company.npwp == stored_as
 
 
 def test_company_create_makes_the_applicant_its_first_member_and_records_it(applicant):
     before = AuditEntry.objects.count()
-    company = services.company_create(by=applicant, **company_data())
+    company = company_services.company_create(by=applicant, **company_data())
     assert list(company.members.all()) == [applicant]
     assert AuditEntry.objects.count() == before + 1
 
 
 def test_a_second_company_with_the_same_nib_is_refused(applicant, other_applicant):
-    services.company_create(by=applicant, **company_data(nib="3300000000001"))
+    company_services.company_create(by=applicant, **company_data(nib="3300000000001"))
     assert_refused(
         "nib",
-        services.company_create,
+        company_services.company_create,
         by=other_applicant,
         **company_data(name="PT Lain", nib="3300000000001"),
     )
@@ -154,15 +167,17 @@ def test_a_second_company_with_the_same_nib_is_refused(applicant, other_applican
 
 def test_changing_the_nib_to_another_companys_is_refused(applicant, company, other_company):
     assert_refused(
-        "nib", services.company_update, company=company, by=applicant, nib=other_company.nib
+        "nib", company_services.company_update, company=company, by=applicant, nib=other_company.nib
     )
 
 
 def test_a_member_adds_another_applicant_who_may_then_apply(applicant, other_applicant, programme):
-    company = services.company_create(by=applicant, **company_data())
-    services.company_add_member(company=company, by=applicant, username=other_applicant.username)
+    company = company_services.company_create(by=applicant, **company_data())
+    company_services.company_add_member(
+        company=company, by=applicant, username=other_applicant.username
+    )
     assert set(company.members.all()) == {applicant, other_applicant}
-    application = services.application_create(
+    application = application_services.application_create(
         by=other_applicant, programme=programme, company=company
     )
     assert application.company == company
@@ -172,7 +187,7 @@ def test_a_stranger_cannot_add_members_and_does_not_learn_the_company_exists(
     applicant, other_applicant, company
 ):
     with pytest.raises(ServiceError) as caught:
-        services.company_add_member(company=company, by=other_applicant, username="budi")
+        company_services.company_add_member(company=company, by=other_applicant, username="budi")
     assert caught.value.code == "not_found"
 
 
@@ -187,12 +202,14 @@ def test_a_stranger_cannot_add_members_and_does_not_learn_the_company_exists(
 def test_scale_and_kbli_never_refuse_input_but_produce_findings(
     applicant, programme, workers, investment_value, kbli, codes
 ):
-    company = services.company_create(
+    company = company_services.company_create(
         by=applicant, **company_data(workers=workers, investment_value=investment_value, kbli=kbli)
     )
     assert company.pk is not None
-    application = services.application_create(by=applicant, programme=programme, company=company)
-    item = services.item_create(application=application, by=applicant, **item_data())
+    application = application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
+    item = application_services.item_create(application=application, by=applicant, **item_data())
     application = computed(application)
     found = {f["code"] for f in application.findings}
     assert codes <= found
@@ -214,13 +231,15 @@ def test_a_second_live_application_in_the_same_programme_is_refused(
 ):
     before = stored()
     with pytest.raises(ServiceError) as caught:
-        services.application_create(by=applicant, programme=programme, company=company)
+        application_services.application_create(by=applicant, programme=programme, company=company)
     assert caught.value.code == "duplicate_application"
     assert stored() == before
 
 
 def test_the_same_company_may_apply_in_another_programme(applicant, company, draft):
-    other = services.application_create(by=applicant, programme=ProgrammeFactory(), company=company)
+    other = application_services.application_create(
+        by=applicant, programme=ProgrammeFactory(), company=company
+    )
     assert other.status == Application.Status.DRAFT
 
 
@@ -228,7 +247,9 @@ def test_a_new_application_is_allowed_after_the_first_is_withdrawn(
     applicant, company, programme, draft
 ):
     workflow.application_withdraw(application=draft, by=applicant)
-    again = services.application_create(by=applicant, programme=programme, company=company)
+    again = application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
     assert again.pk != draft.pk
     assert again.status == Application.Status.DRAFT
 
@@ -240,7 +261,9 @@ def test_a_new_application_is_allowed_after_the_first_is_rejected(
     workflow.application_submit(application=draft, by=applicant)
     workflow.application_start_review(application=draft, by=verifier)
     workflow.application_reject(application=draft, by=verifier, comment="Faktur palsu.")
-    again = services.application_create(by=applicant, programme=programme, company=company)
+    again = application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
     assert again.status == Application.Status.DRAFT
 
 
@@ -250,7 +273,9 @@ def test_a_draft_may_be_created_outside_the_application_window(applicant, compan
         application_opens=today + dt.timedelta(days=10),
         application_closes=today + dt.timedelta(days=40),
     )
-    application = services.application_create(by=applicant, programme=closed, company=company)
+    application = application_services.application_create(
+        by=applicant, programme=closed, company=company
+    )
     assert application.status == Application.Status.DRAFT
     assert application.reference is None
     complete_application(application, applicant)
@@ -261,10 +286,12 @@ def test_a_draft_may_be_created_outside_the_application_window(applicant, compan
 
 def test_only_a_member_creates_an_application(other_applicant, company, programme, verifier):
     with pytest.raises(ServiceError) as caught:
-        services.application_create(by=other_applicant, programme=programme, company=company)
+        application_services.application_create(
+            by=other_applicant, programme=programme, company=company
+        )
     assert caught.value.code == "not_found"
     with pytest.raises(ServiceError) as caught:
-        services.application_create(by=verifier, programme=programme, company=company)
+        application_services.application_create(by=verifier, programme=programme, company=company)
     assert caught.value.code == "forbidden"
 
 
@@ -307,7 +334,7 @@ def _value(value: object) -> object:
 def test_item_create_refuses_bad_input_and_stores_nothing(applicant, draft, field, value):
     assert_refused(
         field,
-        services.item_create,
+        application_services.item_create,
         application=draft,
         by=applicant,
         **item_data(**{field: _value(value)}),
@@ -316,29 +343,33 @@ def test_item_create_refuses_bad_input_and_stores_nothing(applicant, draft, fiel
 
 @pytest.mark.parametrize(("field", "value"), ITEM_REFUSALS)
 def test_item_update_refuses_bad_input_and_changes_nothing(applicant, draft, field, value):
-    item = services.item_create(application=draft, by=applicant, **item_data())
-    before = audit.snapshot(item, services.ITEM_FIELDS)
-    assert_refused(field, services.item_update, item=item, by=applicant, **{field: _value(value)})
+    item = application_services.item_create(application=draft, by=applicant, **item_data())
+    before = audit.snapshot(item, application_services.ITEM_FIELDS)
+    assert_refused(
+        field, application_services.item_update, item=item, by=applicant, **{field: _value(value)}
+    )
     item.refresh_from_db()
-    assert audit.snapshot(item, services.ITEM_FIELDS) == before
+    assert audit.snapshot(item, application_services.ITEM_FIELDS) == before
 
 
 def test_item_price_up_to_ten_trillion_is_accepted(applicant, draft):
-    item = services.item_create(application=draft, by=applicant, **item_data(price=10**13))
+    item = application_services.item_create(
+        application=draft, by=applicant, **item_data(price=10**13)
+    )
     item.refresh_from_db()
     assert item.price == 10**13
 
 
 def test_item_dated_today_in_jakarta_is_accepted(applicant, draft):
     today = timezone.localdate(timezone=JAKARTA)
-    item = services.item_create(
+    item = application_services.item_create(
         application=draft, by=applicant, **item_data(invoice_date=today, installed_on=today)
     )
     assert item.invoice_date == today
 
 
 def test_item_supplier_npwp_is_stored_as_digits(applicant, draft):
-    item = services.item_create(
+    item = application_services.item_create(
         application=draft, by=applicant, **item_data(supplier_npwp="01.234.567.8-901.000")
     )
     item.refresh_from_db()
@@ -347,7 +378,7 @@ def test_item_supplier_npwp_is_stored_as_digits(applicant, draft):
 
 def test_item_create_records_one_audit_entry(applicant, draft):
     before = AuditEntry.objects.count()
-    item = services.item_create(application=draft, by=applicant, **item_data())
+    item = application_services.item_create(application=draft, by=applicant, **item_data())
     entry = AuditEntry.objects.get(seq=before + 1)
     assert AuditEntry.objects.count() == before + 1
     assert (entry.action, entry.object_type, entry.object_id) == ("create", "item", item.pk)
@@ -356,7 +387,7 @@ def test_item_create_records_one_audit_entry(applicant, draft):
 def test_a_document_of_an_unknown_kind_is_refused(applicant, draft):
     assert_refused(
         "kind",
-        services.document_upload,
+        document_services.document_upload,
         application=draft,
         by=applicant,
         kind="passport",

@@ -15,8 +15,11 @@ from django.utils import timezone
 
 from accounts.roles import APPLICANT, APPROVER, FINANCE, VERIFIER
 from config.errors import ServiceError
-from subsidy import audit, selectors, services, workflow
+from subsidy import audit, selectors
 from subsidy.models import Application, ReferenceCounter
+from subsidy.services import applications as application_services
+from subsidy.services import programmes as programme_services
+from subsidy.workflow import actions as workflow
 from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
 from tests.subsidy.test_workflow_matrix import put_in_state
 from tests.utils import item_data
@@ -205,8 +208,10 @@ def test_parallel_submissions_get_gap_free_unique_references():
     drafts = []
     for _ in range(30):
         company = CompanyFactory(members=[applicant])
-        draft = services.application_create(by=applicant, programme=programme, company=company)
-        services.item_create(application=draft, by=applicant, **item_data())
+        draft = application_services.application_create(
+            by=applicant, programme=programme, company=company
+        )
+        application_services.item_create(application=draft, by=applicant, **item_data())
         drafts.append(draft)
 
     def submit_share(index: int) -> list[str]:
@@ -298,15 +303,15 @@ def test_submitting_a_rival_claim_does_not_deadlock_with_a_transition_on_the_riv
     applicant = UserFactory(roles=[APPLICANT])
     verifier = UserFactory(roles=[VERIFIER])
     shared = item_data()
-    rival = services.application_create(
+    rival = application_services.application_create(
         by=applicant, programme=programme, company=CompanyFactory(members=[applicant])
     )
-    services.item_create(application=rival, by=applicant, **shared)
+    application_services.item_create(application=rival, by=applicant, **shared)
     rival = put_in_state(rival, S.SUBMITTED)
-    mine = services.application_create(
+    mine = application_services.application_create(
         by=applicant, programme=programme, company=CompanyFactory(members=[applicant])
     )
-    services.item_create(
+    application_services.item_create(
         application=mine, by=applicant, **{**item_data(), "serial_number": shared["serial_number"]}
     )
     locked, release = hold_after_locking(monkeypatch, "start_review")
@@ -348,7 +353,7 @@ def test_approving_does_not_deadlock_with_a_programme_change(monkeypatch):
         if index == 1:
             locked.wait(timeout=20)
             return outcome(
-                lambda: services.programme_update(
+                lambda: programme_services.programme_update(
                     programme=programme, by=admin, min_refund=programme.min_refund + 1
                 )
             )

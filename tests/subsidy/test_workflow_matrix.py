@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from accounts.roles import APPLICANT, APPROVER, AUDITOR, FINANCE, VERIFIER
 from config.errors import ServiceError
-from subsidy import services, workflow
 from subsidy.management.commands import workflow_diagram
 from subsidy.models import Application, AuditEntry
+from subsidy.services import applications as application_services
+from subsidy.workflow import actions as workflow
+from subsidy.workflow import transitions
 from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
 from tests.utils import item_data
 
@@ -61,7 +63,7 @@ def payload() -> dict:
     """A payload valid for every action, so only the role and the state decide."""
     return {
         "comment": "Alasan: dokumen sudah diperiksa.",
-        "checklist": dict.fromkeys(workflow.CHECKLIST_ITEMS, True),
+        "checklist": dict.fromkeys(transitions.CHECKLIST_ITEMS, True),
         "transfer_reference": "TRF-0001",
         "transferred_on": timezone.localdate(),
     }
@@ -118,7 +120,7 @@ def put_in_state(application: Application, state: str, **extra: object) -> Appli
 
 CASES = [
     pytest.param(action, state, actor, id=f"{action}-{state}-{actor}")
-    for action in workflow.ACTIONS
+    for action in transitions.ACTIONS
     for state in S.values
     for actor in ACTORS
 ]
@@ -126,10 +128,10 @@ CASES = [
 
 def test_transition_table_is_the_one_in_the_domain_spec():
     table: dict[str, dict[str, tuple[set[str], str]]] = {}
-    for t in workflow.TRANSITIONS:
+    for t in transitions.TRANSITIONS:
         table.setdefault(t.action, {})[t.role] = (set(t.sources), t.target)
     assert table == SPEC
-    assert set(workflow.ACTIONS) == set(SPEC)
+    assert set(transitions.ACTIONS) == set(SPEC)
 
 
 def test_matrix_covers_every_action_state_and_role():
@@ -160,7 +162,7 @@ def _actor(name: str, member) -> object:
 def test_action_from_state_by_role(matrix_case, action, state, actor):
     member, application = matrix_case
     if action == "submit":
-        services.item_create(application=application, by=member, **item_data())
+        application_services.item_create(application=application, by=member, **item_data())
     application = put_in_state(application, state)
     user = _actor(actor, member)
     outcome = expected(action, state, actor)
@@ -209,11 +211,11 @@ def test_available_actions_are_exactly_those_that_succeed(matrix_case, state, ac
     user = _actor(actor, member)
     offered = {
         a["action"]: a["to_status"]
-        for a in workflow.available_actions(application=application, user=user)
+        for a in transitions.available_actions(application=application, user=user)
     }
     allowed = {
         action: outcome
-        for action in workflow.ACTIONS
+        for action in transitions.ACTIONS
         if (outcome := expected(action, state, actor)) in S.values
     }
     assert offered == allowed
@@ -239,7 +241,7 @@ def test_workflow_diagram_check_fails_on_an_outdated_file(tmp_path, monkeypatch)
 def test_diagram_has_an_arrow_for_every_action_from_every_source():
     arrows = {
         line.strip()
-        for line in workflow.diagram().splitlines()
+        for line in transitions.diagram().splitlines()
         if "-->" in line and "[*]" not in line
     }
     expected_arrows = {

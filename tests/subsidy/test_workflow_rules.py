@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.roles import APPROVER, VERIFIER
 from config.errors import ServiceError
-from subsidy import selectors, services, workflow
+from subsidy import selectors
 from subsidy.models import (
     Application,
     AuditEntry,
@@ -16,12 +16,17 @@ from subsidy.models import (
     MachineItem,
     ReferenceCounter,
 )
+from subsidy.services import applications as application_services
+from subsidy.services import companies as company_services
+from subsidy.services import documents as document_services
+from subsidy.workflow import actions as workflow
+from subsidy.workflow import transitions
 from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
 from tests.subsidy.test_workflow_matrix import AMOUNT, put_in_state
 from tests.utils import complete_application, item_data, pdf_upload
 
 S = Application.Status
-CHECKLIST = dict.fromkeys(workflow.CHECKLIST_ITEMS, True)
+CHECKLIST = dict.fromkeys(transitions.CHECKLIST_ITEMS, True)
 
 
 def refused(call, **kwargs) -> ServiceError:
@@ -32,7 +37,9 @@ def refused(call, **kwargs) -> ServiceError:
 
 @pytest.fixture
 def application(applicant, company, programme):
-    return services.application_create(by=applicant, programme=programme, company=company)
+    return application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
 
 
 @pytest.fixture
@@ -80,7 +87,7 @@ def test_four_eyes_hides_approve_from_the_officer_who_reviewed_the_case(
         recommended_by=reviewer_and_approver if did == "recommend" else verifier,
         verifier=verifier,
     )
-    offered = workflow.available_actions(application=application, user=reviewer_and_approver)
+    offered = transitions.available_actions(application=application, user=reviewer_and_approver)
     assert [a["action"] for a in offered] == ["reject"]
 
 
@@ -94,7 +101,7 @@ def test_four_eyes_lets_another_approver_approve_the_case(
         verifier=reviewer_and_approver,
     )
     assert "approve" in [
-        a["action"] for a in workflow.available_actions(application=application, user=approver)
+        a["action"] for a in transitions.available_actions(application=application, user=approver)
     ]
     application = workflow.application_approve(application=application, by=approver)
     assert application.status == S.APPROVED
@@ -192,10 +199,12 @@ def test_ending_a_case_gives_its_claims_back_to_the_rival_that_lost_them(
 ):
     shared = {"invoice_number": "INV/2026/777", "serial_number": "XK-77"}
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.application_create(by=applicant, programme=programme, company=company)
+        first = application_services.application_create(
+            by=applicant, programme=programme, company=company
+        )
         complete_application(first, applicant, **shared)
         first = workflow.application_submit(application=first, by=applicant)
-        rival = services.application_create(
+        rival = application_services.application_create(
             by=other_applicant, programme=programme, company=other_company
         )
         complete_application(rival, other_applicant, **shared)
@@ -227,10 +236,12 @@ def test_a_disbursement_counts_against_the_company_in_later_programmes(
     earlier = ProgrammeFactory()
     later = ProgrammeFactory(max_participations=1)
     assert later.year > earlier.year
-    paid = services.application_create(by=applicant, programme=earlier, company=company)
+    paid = application_services.application_create(by=applicant, programme=earlier, company=company)
     paid = put_in_state(paid, S.APPROVED, approved_amount=AMOUNT)
     with django_capture_on_commit_callbacks(execute=True):
-        current = services.application_create(by=applicant, programme=later, company=company)
+        current = application_services.application_create(
+            by=applicant, programme=later, company=company
+        )
         complete_application(current, applicant)
     assert _codes(current) == set()
 
@@ -325,15 +336,17 @@ def _edit(operation: str, application: Application, by) -> None:
     item = application.items.first()
     document = application.documents.first()
     if operation == "item_create":
-        services.item_create(application=application, by=by, **item_data())
+        application_services.item_create(application=application, by=by, **item_data())
     elif operation == "item_update":
-        services.item_update(item=item, by=by, price=1)
+        application_services.item_update(item=item, by=by, price=1)
     elif operation == "item_delete":
-        services.item_delete(item=item, by=by)
+        application_services.item_delete(item=item, by=by)
     elif operation == "document_upload":
-        services.document_upload(application=application, by=by, kind="other", file=pdf_upload())
+        document_services.document_upload(
+            application=application, by=by, kind="other", file=pdf_upload()
+        )
     elif operation == "document_delete":
-        services.document_delete(document=document, by=by)
+        document_services.document_delete(document=document, by=by)
 
 
 EDITS = ["item_create", "item_update", "item_delete", "document_upload", "document_delete"]
@@ -374,7 +387,7 @@ def test_company_changes_after_submission_leave_the_submitted_snapshot(
 ):
     complete_application(application, applicant)
     application = workflow.application_submit(application=application, by=applicant)
-    services.company_update(
+    company_services.company_update(
         company=company, by=applicant, bank_account_number="999000111", workers=50
     )
     application.refresh_from_db()
@@ -498,11 +511,13 @@ def test_incomplete_submission_is_refused_with_what_is_missing(
     programme.required_documents = ["invoice", "npwp"]
     programme.save(update_fields=["required_documents"])
     company = CompanyFactory(members=[applicant], **company_fields)
-    application = services.application_create(by=applicant, programme=programme, company=company)
+    application = application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
     if with_item:
-        services.item_create(application=application, by=applicant, **item_data())
+        application_services.item_create(application=application, by=applicant, **item_data())
     for kind in uploaded:
-        services.document_upload(
+        document_services.document_upload(
             application=application, by=applicant, kind=kind, file=pdf_upload()
         )
     error = refused(workflow.application_submit, application=application, by=applicant)
@@ -533,7 +548,9 @@ def test_references_count_up_per_programme(applicant, programme):
     references = []
     for _ in range(3):
         company = CompanyFactory(members=[applicant])
-        made = services.application_create(by=applicant, programme=programme, company=company)
+        made = application_services.application_create(
+            by=applicant, programme=programme, company=company
+        )
         complete_application(made, applicant)
         references.append(workflow.application_submit(application=made, by=applicant).reference)
     assert references == [f"RMP-{programme.year}-{n:06d}" for n in (1, 2, 3)]
@@ -550,7 +567,7 @@ def test_company_data_is_copied_onto_the_application_at_each_submission(
         application=application, by=verifier, comment="Rekening atas nama perusahaan."
     )
     first = application.company_snapshot
-    company = services.company_update(
+    company = company_services.company_update(
         company=company, by=applicant, bank_account_number="7777000111", workers=25
     )
     application = workflow.application_submit(application=application, by=applicant)
@@ -587,7 +604,9 @@ def test_officer_queue_lists_the_oldest_waiting_case_first(applicant, programme,
     cases = []
     for days in (2, 9, 5):
         company = CompanyFactory(members=[applicant])
-        made = services.application_create(by=applicant, programme=programme, company=company)
+        made = application_services.application_create(
+            by=applicant, programme=programme, company=company
+        )
         cases.append(
             put_in_state(
                 made,
@@ -608,7 +627,9 @@ def test_cases_past_service_level_are_those_waiting_on_an_officer_too_long(
 
     def case(state: str, days: float) -> Application:
         company = CompanyFactory(members=[applicant])
-        made = services.application_create(by=applicant, programme=programme, company=company)
+        made = application_services.application_create(
+            by=applicant, programme=programme, company=company
+        )
         return put_in_state(
             made,
             state,
@@ -635,7 +656,9 @@ def test_queues_by_officer_counts_open_and_late_cases_per_verifier(
     now = timezone.now()
     for days, state in ((20, S.UNDER_REVIEW), (3, S.FIELD_VERIFICATION), (30, S.RECOMMENDED)):
         company = CompanyFactory(members=[applicant])
-        made = services.application_create(by=applicant, programme=programme, company=company)
+        made = application_services.application_create(
+            by=applicant, programme=programme, company=company
+        )
         put_in_state(
             made, state, case_officer=verifier, status_changed_at=now - dt.timedelta(days=days)
         )

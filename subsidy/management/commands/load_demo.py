@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.roles import grant_role
-from subsidy.demo import ensure_preset_programme
+from subsidy.demo.preset import ensure_preset_programme
 
 User = get_user_model()
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings
 
-from subsidy import seeding
+from subsidy.demo import seeding
 from subsidy.models import Application
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from subsidy.workflow import diagram
+from subsidy.workflow.transitions import diagram
 
 DOC = Path(settings.BASE_DIR) / "docs" / "workflow.md"
 HEADER = (

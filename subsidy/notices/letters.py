@@ -8,8 +8,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from config.errors import ServiceError
-
-from .models import Application, AuditEntry
+from subsidy.models import Application, AuditEntry
 
 
 def _latin1(text: object) -> str:

@@ -9,34 +9,29 @@ programme of any size costs a number of queries proportional to its chunks, not 
 import datetime as dt
 import gc
 import json
-import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import OperationalError, connection, connections, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db import OperationalError, connection, connections
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from . import rules
-from .models import Application, Document, MachineItem, Programme
+from subsidy.engine import rules, store
+from subsidy.models import Application, Document, MachineItem, Programme
 
 CHUNK = 1000
+
+
 # Compact JSON: the stored results are read by machines and auditors' tools, not by eye, and
 # every byte is parsed again by PostgreSQL in the store.
 _to_json = json.JSONEncoder(separators=(",", ":"), default=str, ensure_ascii=False).encode
+
+
 # Waits before computing again the applications whose rows another transaction held.
 BUSY_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
-# How long a store waits for application rows that another transaction holds (PostgreSQL).
-# Services lock their application and its known rivals in id order, but may find and mark
-# another rival afterwards, out of order; a store waiting on one of their rows while holding
-# others could then close a cycle. Giving up well before PostgreSQL looks for deadlocks
-# (deadlock_timeout, 1 s by default) means the store, never a user's request, is the one
-# that yields; it is read and computed again (_compute_ids), then retried by Celery.
-STORE_LOCK_TIMEOUT = "400ms"
-_LOCK_NOT_AVAILABLE = "55P03"
 
 
 class ComputationBusy(Exception):
@@ -55,6 +50,8 @@ _APP_FIELDS = (
     "company__investment_value",
     "company__kbli",
 )
+
+
 _ITEM_FIELDS = (
     "id",
     "application_id",
@@ -69,113 +66,16 @@ _ITEM_FIELDS = (
 )
 
 
-def lock_in_order(query: QuerySet) -> QuerySet:
-    """Lock the applications of `query` in id order (inside a transaction); return the query.
-
-    A plain UPDATE locks rows in whatever order its plan visits them; two transactions
-    marking overlapping sets could then each wait for the other. Rows taken in id order by
-    everyone who locks several applications cannot form such a cycle.
-    """
-    # Evaluated for its locks; the query itself is returned, not a list of ids, so a
-    # programme of any size stays one UPDATE without a parameter per row.
-    list(query.select_for_update().order_by("pk").values_list("pk", flat=True))
-    return query
-
-
-def lock_claim_keys(*, invoice_keys: Iterable[str], serial_keys: Iterable[str]) -> None:
-    """Serialise transactions that claim the same invoice or serial (PostgreSQL).
-
-    Two applicants adding the same invoice at the same moment would each look for rivals
-    before the other committed, and neither would mark the other's application stale. A
-    transaction-scoped advisory lock per key, taken first and in sorted order (before any row
-    lock), makes the second wait and then see the first's item.
-    """
-    if connection.vendor != "postgresql":
-        return  # SQLite serialises writers already.
-    names = sorted(
-        {f"invoice:{k}" for k in invoice_keys if k} | {f"serial:{k}" for k in serial_keys if k}
-    )
-    if names:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) "
-                "FROM unnest(%s::text[]) AS name ORDER BY name",
-                [names],
-            )
-
-
-def mark_stale(application_ids: Iterable[int]) -> list[int]:
-    """Mark open applications' results stale and enqueue their computation after commit."""
-    ids = sorted(set(application_ids))
-    if not ids:
-        return []
-    lock_in_order(
-        Application.objects.filter(pk__in=ids, status__in=Application.OPEN_STATUSES)
-    ).update(computed_at=None, data_version=F("data_version") + 1)
-    from .tasks import compute_application
-
-    for pk in ids:
-        transaction.on_commit(lambda pk=pk: compute_application.delay(pk))
-    return ids
-
-
-def applications_sharing_claims(
-    *, invoice_keys: Iterable[str], serial_keys: Iterable[str], exclude_application: int | None
-) -> list[int]:
-    """Open applications holding an item with one of these invoice or serial keys."""
-    invoice_keys = {k for k in invoice_keys if k}
-    serial_keys = {k for k in serial_keys if k}
-    if not invoice_keys and not serial_keys:
-        return []
-    query = MachineItem.objects.filter(
-        Q(invoice_key__in=invoice_keys) | Q(serial_key__in=serial_keys),
-        application__status__in=Application.OPEN_STATUSES,
-    )
-    if exclude_application is not None:
-        query = query.exclude(application_id=exclude_application)
-    return sorted(set(query.values_list("application_id", flat=True)))
-
-
-def applications_sharing_documents(*, sha256s: Iterable[str], exclude_company: int) -> list[int]:
-    """Open applications of other companies holding a file with one of these SHA-256 sums."""
-    sha256s = {h for h in sha256s if h}
-    if not sha256s:
-        return []
-    return sorted(
-        set(
-            Document.objects.filter(
-                sha256__in=sha256s, application__status__in=Application.OPEN_STATUSES
-            )
-            .exclude(application__company_id=exclude_company)
-            .values_list("application_id", flat=True)
-        )
-    )
-
-
-def applications_counting_participation(*, company_id: int, year: int) -> list[int]:
-    """Open applications of a company in programmes after `year`.
-
-    They count the company's disbursed applications of earlier programmes
-    (participation_limit_reached), so a disbursement in `year` changes their results.
-    """
-    return sorted(
-        Application.objects.filter(
-            company_id=company_id,
-            programme__year__gt=year,
-            status__in=Application.OPEN_STATUSES,
-        ).values_list("pk", flat=True)
-    )
-
-
 def _company_facts(app: dict) -> dict:
-    editable = app["status"] in Application.EDITABLE_STATUSES
-    if app["company_snapshot"] is not None and not editable:
-        return app["company_snapshot"]
-    return {
-        "workers": app["company__workers"],
-        "investment_value": app["company__investment_value"],
-        "kbli": app["company__kbli"],
-    }
+    return rules.company_facts_in_force(
+        editable=app["status"] in Application.EDITABLE_STATUSES,
+        snapshot=app["company_snapshot"],
+        live={
+            "workers": app["company__workers"],
+            "investment_value": app["company__investment_value"],
+            "kbli": app["company__kbli"],
+        },
+    )
 
 
 def contested_keys() -> tuple[frozenset[str], frozenset[str]]:
@@ -446,156 +346,11 @@ def _store(prepared: _Prepared | None) -> tuple[int, set[int]]:
         return 0, set()
     app_rows, item_rows, now = prepared.app_rows, prepared.item_rows, prepared.now
     try:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                return _store_postgres(app_rows, item_rows, now)
-            if connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35):
-                return _store_sqlite(app_rows, item_rows, now)
-            return _store_portable(app_rows, item_rows, now)
+        return store.write(app_rows, item_rows, now)
     except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+        if getattr(error.__cause__, "sqlstate", None) != store.LOCK_NOT_AVAILABLE:
             raise
         return 0, set(prepared.ids)
-
-
-# Results are written only while the application is open: an approved case's approved_amount
-# was reserved from its computed_discount, and a decided or ended case keeps the results it
-# was decided on, even if a job that read it while it was still open finishes late.
-_OPEN_SQL = ", ".join(f"'{status}'" for status in Application.OPEN_STATUSES)
-
-
-def _store_postgres(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple[int, set[int]]:
-    """Two updates with a short lock wait, conditional on the versions read."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('lock_timeout')")
-        previous = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [STORE_LOCK_TIMEOUT])
-        # No separate SELECT ... FOR UPDATE in id order first: that would write a row lock
-        # to every application before the UPDATE writes it again. The UPDATE takes its rows
-        # in any order, and the short lock_timeout makes it, never a user's request, give up
-        # if that order ever meets a transaction waiting on one of them.
-        # One JSON document per statement, not arrays of JSON texts: psycopg escapes every
-        # quote of every element of a text array in Python, which cost more than the rest of
-        # the chunk. findings and breakdown are JSON texts already and are spliced in as is.
-        apps_json = (
-            "["
-            + ",".join(
-                f'{{"id":{r[0]},"version":{r[1]},"scale":{json.dumps(r[2])},'
-                f'"eligible_total":{r[3]},"computed_discount":{r[4]},'
-                f'"findings":{r[5]},"breakdown":{r[6]}}}'
-                for r in app_rows
-            )
-            + "]"
-        )
-        cursor.execute(
-            f"""
-            UPDATE subsidy_application AS a
-               SET scale = v.scale, eligible_total = v.eligible_total,
-                   computed_discount = v.computed_discount, findings = v.findings,
-                   breakdown = v.breakdown, computed_at = %s
-              FROM jsonb_to_recordset(%s::jsonb)
-                   AS v(id bigint, version int, scale text, eligible_total bigint,
-                        computed_discount bigint, findings jsonb, breakdown jsonb)
-             WHERE a.id = v.id AND a.data_version = v.version AND a.status IN ({_OPEN_SQL})
-            RETURNING a.id
-            """,  # noqa: S608 - _OPEN_SQL is built from the model's constants, not input
-            [now, apps_json],
-        )
-        stored = {row[0] for row in cursor.fetchall()}
-        rows = [r for r in item_rows if r[1] in stored]
-        if rows:
-            # The rate travels as a JSON string ("0.4000"), which numeric reads exactly.
-            items_json = (
-                "["
-                + ",".join(
-                    f'{{"id":{r[0]},"rate":"{r[3]}","discount":{r[4]},"findings":{r[5]}}}'
-                    for r in rows
-                )
-                + "]"
-            )
-            cursor.execute(
-                """
-                UPDATE subsidy_machineitem AS m
-                   SET rate = v.rate, discount = v.discount, findings = v.findings
-                  FROM jsonb_to_recordset(%s::jsonb)
-                       AS v(id bigint, rate numeric, discount bigint, findings jsonb)
-                 WHERE m.id = v.id
-                """,
-                [items_json],
-            )
-        # Called inside a caller's transaction, the caller keeps its own setting.
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
-    return len(stored), set()
-
-
-def _store_sqlite(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple[int, set[int]]:
-    """Two statements on SQLite (3.35+), one JSON array in; SQLite has one writer, no row locks.
-
-    The unary + keeps SQLite from driving the join by the status index (every open row of the
-    table, each matched against the whole array: quadratic); by id it is one lookup per row.
-    """
-    rows = [
-        [app_id, version, scale, eligible, discount, findings, breakdown]
-        for app_id, version, scale, eligible, discount, findings, breakdown in app_rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE subsidy_application
-               SET scale = json_extract(v.value, '$[2]'),
-                   eligible_total = json_extract(v.value, '$[3]'),
-                   computed_discount = json_extract(v.value, '$[4]'),
-                   findings = json_extract(v.value, '$[5]'),
-                   breakdown = json_extract(v.value, '$[6]'),
-                   computed_at = %s
-              FROM json_each(%s) AS v
-             WHERE subsidy_application.id = json_extract(v.value, '$[0]')
-               AND subsidy_application.data_version = json_extract(v.value, '$[1]')
-               AND +subsidy_application.status IN ({_OPEN_SQL})
-            RETURNING subsidy_application.id
-            """,  # noqa: S608 - _OPEN_SQL is built from the model's constants, not input
-            [connection.ops.adapt_datetimefield_value(now), json.dumps(rows)],
-        )
-        stored = {row[0] for row in cursor.fetchall()}
-        items = [[r[0], str(r[3]), r[4], r[5]] for r in item_rows if r[1] in stored]
-        if items:
-            # The rate goes in as text ("0.4000"), as Django writes a Decimal on SQLite.
-            cursor.execute(
-                """
-                UPDATE subsidy_machineitem
-                   SET rate = json_extract(v.value, '$[1]'),
-                       discount = json_extract(v.value, '$[2]'),
-                       findings = json_extract(v.value, '$[3]')
-                  FROM json_each(%s) AS v
-                 WHERE subsidy_machineitem.id = json_extract(v.value, '$[0]')
-                """,
-                [json.dumps(items)],
-            )
-    return len(stored), set()
-
-
-def _store_portable(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple[int, set[int]]:
-    """Any other database: one conditional update per application (slower, same outcome)."""
-    stored = set()
-    for app_id, version, scale, eligible, discount, findings, breakdown in app_rows:
-        if Application.objects.filter(
-            pk=app_id, data_version=version, status__in=Application.OPEN_STATUSES
-        ).update(
-            scale=scale,
-            eligible_total=eligible,
-            computed_discount=discount,
-            findings=json.loads(findings),
-            breakdown=json.loads(breakdown),
-            computed_at=now,
-        ):
-            stored.add(app_id)
-    updates = [
-        MachineItem(id=r[0], rate=r[3], discount=r[4], findings=json.loads(r[5]))
-        for r in item_rows
-        if r[1] in stored
-    ]
-    MachineItem.objects.bulk_update(updates, ["rate", "discount", "findings"], batch_size=500)
-    return len(stored), set()
 
 
 def _id_chunks(programme_id: int) -> Iterator[list[int]]:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from .models import Programme, ProgrammeRate, ReferenceCounter
+from subsidy.models import Programme, ProgrammeRate, ReferenceCounter
 
 PRESET_2026 = {
     "year": 2026,

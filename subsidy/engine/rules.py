@@ -420,3 +420,33 @@ def compute(
         blocking=blocking,
         breakdown=breakdown,
     )
+
+
+def company_facts_in_force(
+    *, editable: bool, snapshot: Mapping[str, object] | None, live: Mapping[str, object]
+) -> Mapping[str, object]:
+    """The company data the rules and the payout use: the submission's copy once it is frozen.
+
+    DOMAIN.md: at each submission the company's data is copied onto the application; while
+    the application is editable (draft, revision requested) the company's current data counts.
+    """
+    if snapshot is not None and not editable:
+        return snapshot
+    return live
+
+
+def approval_refusal(
+    *, computed: bool, finding_codes: Iterable[str], amount: int, available: int
+) -> str | None:
+    """Why an approval cannot reserve `amount` now, in the order approve checks; None if it can.
+
+    stale_computation: the results are being recomputed after a change; not_eligible: a
+    blocking finding holds; budget_exhausted: the budget has less than `amount` available.
+    """
+    if not computed:
+        return "stale_computation"
+    if BLOCKING_CODES.intersection(finding_codes):
+        return "not_eligible"
+    if amount > available:
+        return "budget_exhausted"
+    return None

@@ -1,0 +1,110 @@
+"""Marking results stale, and finding the applications a change makes stale.
+
+A change marks what it invalidates and queues the computation after commit; the locks
+taken here in a fixed order let edits and transitions that touch each other's
+applications wait for one another instead of deadlocking.
+"""
+
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+
+from subsidy import jobs
+from subsidy.models import Application, Document, MachineItem
+
+
+def lock_in_order(query: QuerySet) -> QuerySet:
+    """Lock the applications of `query` in id order (inside a transaction); return the query.
+
+    A plain UPDATE locks rows in whatever order its plan visits them; two transactions
+    marking overlapping sets could then each wait for the other. Rows taken in id order by
+    everyone who locks several applications cannot form such a cycle.
+    """
+    # Evaluated for its locks; the query itself is returned, not a list of ids, so a
+    # programme of any size stays one UPDATE without a parameter per row.
+    list(query.select_for_update().order_by("pk").values_list("pk", flat=True))
+    return query
+
+
+def lock_claim_keys(*, invoice_keys: Iterable[str], serial_keys: Iterable[str]) -> None:
+    """Serialise transactions that claim the same invoice or serial (PostgreSQL).
+
+    Two applicants adding the same invoice at the same moment would each look for rivals
+    before the other committed, and neither would mark the other's application stale. A
+    transaction-scoped advisory lock per key, taken first and in sorted order (before any row
+    lock), makes the second wait and then see the first's item.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite serialises writers already.
+    names = sorted(
+        {f"invoice:{k}" for k in invoice_keys if k} | {f"serial:{k}" for k in serial_keys if k}
+    )
+    if names:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) "
+                "FROM unnest(%s::text[]) AS name ORDER BY name",
+                [names],
+            )
+
+
+def mark_stale(application_ids: Iterable[int]) -> list[int]:
+    """Mark open applications' results stale and enqueue their computation after commit."""
+    ids = sorted(set(application_ids))
+    if not ids:
+        return []
+    lock_in_order(
+        Application.objects.filter(pk__in=ids, status__in=Application.OPEN_STATUSES)
+    ).update(computed_at=None, data_version=F("data_version") + 1)
+    for pk in ids:
+        jobs.enqueue_after_commit(jobs.COMPUTE_APPLICATION, pk)
+    return ids
+
+
+def applications_sharing_claims(
+    *, invoice_keys: Iterable[str], serial_keys: Iterable[str], exclude_application: int | None
+) -> list[int]:
+    """Open applications holding an item with one of these invoice or serial keys."""
+    invoice_keys = {k for k in invoice_keys if k}
+    serial_keys = {k for k in serial_keys if k}
+    if not invoice_keys and not serial_keys:
+        return []
+    query = MachineItem.objects.filter(
+        Q(invoice_key__in=invoice_keys) | Q(serial_key__in=serial_keys),
+        application__status__in=Application.OPEN_STATUSES,
+    )
+    if exclude_application is not None:
+        query = query.exclude(application_id=exclude_application)
+    return sorted(set(query.values_list("application_id", flat=True)))
+
+
+def applications_sharing_documents(*, sha256s: Iterable[str], exclude_company: int) -> list[int]:
+    """Open applications of other companies holding a file with one of these SHA-256 sums."""
+    sha256s = {h for h in sha256s if h}
+    if not sha256s:
+        return []
+    return sorted(
+        set(
+            Document.objects.filter(
+                sha256__in=sha256s, application__status__in=Application.OPEN_STATUSES
+            )
+            .exclude(application__company_id=exclude_company)
+            .values_list("application_id", flat=True)
+        )
+    )
+
+
+def applications_counting_participation(*, company_id: int, year: int) -> list[int]:
+    """Open applications of a company in programmes after `year`.
+
+    They count the company's disbursed applications of earlier programmes
+    (participation_limit_reached), so a disbursement in `year` changes their results.
+    """
+    return sorted(
+        Application.objects.filter(
+            company_id=company_id,
+            programme__year__gt=year,
+            status__in=Application.OPEN_STATUSES,
+        ).values_list("pk", flat=True)
+    )
