@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.views import set_language
+
 from .health import healthz
 
 urlpatterns = [
@@ -11,6 +13,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("subsidy.urls")),
+    # Pages: the language switch (a signed-in user's choice is saved), accounts, the programme.
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/", include("accounts.web_urls")),
+    path("", include("subsidy.web.urls")),
 ]
 
 # The API answers in the contract's JSON shape even where no route matched or a bug slipped.

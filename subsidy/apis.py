@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -45,6 +46,8 @@ from .serializers import (
     BudgetSerializer,
     CompanySerializer,
     DocumentSerializer,
+    EligibilityCheckSerializer,
+    EligibilityResultSerializer,
     HistoryEntrySerializer,
     MachineItemSerializer,
     MemberSerializer,
@@ -209,6 +212,34 @@ class RegionsApi(APIView):
     @extend_schema(responses={200: ProvinceSerializer(many=True), **error_responses(401)})
     def get(self, request: Request) -> Response:
         return Response(ProvinceSerializer.all())
+
+
+class EligibilityCheckApi(APIView):
+    """Public self-check: the engine's rules on a company and its machines; nothing is stored.
+
+    Claims (the same invoice or serial elsewhere) and the participation limit are not checked:
+    no invoice, serial or company is named.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "eligibility"
+
+    @extend_schema(
+        request=EligibilityCheckSerializer,
+        responses={200: EligibilityResultSerializer, **error_responses(400, 429)},
+        auth=[],
+        tags=["eligibility"],
+    )
+    def post(self, request: Request) -> Response:
+        data = EligibilityCheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        company = data.validated_data["company"]
+        computation = selectors.eligibility_check(
+            data.validated_data["programme"], machines=data.machines(), **company
+        )
+        return Response(EligibilityResultSerializer.of(computation))
 
 
 # --- Applications --------------------------------------------------------------------------

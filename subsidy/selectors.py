@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.roles import VERIFIER
 from subsidy.access import applications_visible_to
+from subsidy.engine import rules
 from subsidy.models import (
     Application,
     AuditEntry,
@@ -79,6 +80,31 @@ def application_list(user) -> QuerySet[Application]:
 
 def documents_visible_to(user) -> QuerySet[Document]:
     return Document.objects.filter(application__in=applications_visible_to(user))
+
+
+def current_programme(today: dt.date | None = None) -> Programme | None:
+    """The programme of this year (Jakarta time), else the latest one; rates read with it."""
+    today = today or timezone.localdate()
+    programmes = Programme.objects.prefetch_related("rates").order_by("-year")
+    return programmes.filter(year=today.year).first() or programmes.first()
+
+
+def eligibility_check(
+    programme: Programme,
+    *,
+    workers: int,
+    investment_value: int,
+    kbli: str,
+    machines: list[rules.MachineFacts],
+) -> rules.Computation:
+    """The engine's rules on facts nobody stored: the public self-check (page and API)."""
+    return rules.self_check(
+        programme.terms(),
+        workers=workers,
+        investment_value=investment_value,
+        kbli=kbli,
+        machines=machines,
+    )
 
 
 def _committed_and_disbursed(programme_id: int) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from subsidy.engine import rules
 from subsidy.workflow.transitions import ACTIONS
 
 from .models import (
+    MAX_PRICE,
     Application,
     Company,
     Document,
@@ -22,6 +23,7 @@ from .models import (
     MachineItem,
     Notice,
     Origin,
+    PaymentMethod,
     Programme,
     RatedScale,
     Scale,
@@ -538,3 +540,70 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = Notice
         fields = ["id", "kind", "application", "title", "body", "created_at", "read_at"]
         read_only_fields = fields
+
+
+# --- Eligibility self-check (public, nothing stored) ----------------------------------------
+
+
+class EligibilityCompanySerializer(serializers.Serializer):
+    workers = serializers.IntegerField(min_value=0, max_value=10**7)
+    investment_value = serializers.IntegerField(
+        min_value=0, max_value=10**15, help_text="Rupiah, excluding land and buildings."
+    )
+    kbli = serializers.CharField(max_length=5, validators=[validators.kbli])
+
+
+class EligibilityMachineSerializer(serializers.Serializer):
+    price = serializers.IntegerField(
+        min_value=1, max_value=MAX_PRICE, help_text="Rupiah, excluding VAT."
+    )
+    origin = serializers.ChoiceField(choices=Origin.choices)
+    invoice_date = serializers.DateField()
+    is_new = serializers.BooleanField()
+    installed_on = serializers.DateField(allow_null=True, required=False, default=None)
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
+
+
+class EligibilityCheckSerializer(serializers.Serializer):
+    programme = serializers.PrimaryKeyRelatedField(queryset=Programme.objects.all())
+    company = EligibilityCompanySerializer()
+    items = EligibilityMachineSerializer(many=True, min_length=1, max_length=50)
+
+    def machines(self) -> list[rules.MachineFacts]:
+        return [rules.MachineFacts(**item) for item in self.validated_data["items"]]
+
+
+class EligibilityItemResultSerializer(serializers.Serializer):
+    rate = serializers.CharField(help_text='The rate for this machine, e.g. "0.4000".')
+    discount = serializers.IntegerField()
+    findings = ItemFindingSerializer(many=True)
+
+
+class EligibilityResultSerializer(serializers.Serializer):
+    scale = serializers.ChoiceField(choices=Scale.choices)
+    items = EligibilityItemResultSerializer(many=True)
+    eligible_total = serializers.IntegerField()
+    computed_discount = serializers.IntegerField()
+    cap_applied = serializers.BooleanField()
+    findings = ItemFindingSerializer(many=True, help_text="Findings that block a refund.")
+
+    @staticmethod
+    def of(computation: rules.Computation) -> dict:
+        def explained(codes: tuple[str, ...]) -> list[dict]:
+            return [{"code": code, "detail": finding_detail(code)} for code in codes]
+
+        return {
+            "scale": computation.scale,
+            "items": [
+                {
+                    "rate": rules.rate_text(item.rate),
+                    "discount": item.discount,
+                    "findings": explained(item.exclusions),
+                }
+                for item in computation.items
+            ],
+            "eligible_total": computation.eligible_total,
+            "computed_discount": computation.computed_discount,
+            "cap_applied": computation.cap_applied,
+            "findings": explained(computation.blocking),
+        }

@@ -14,6 +14,7 @@ documents = apis.DocumentViewSet
 
 urlpatterns = [
     path("regions/", apis.RegionsApi.as_view(), name="regions"),
+    path("eligibility-check/", apis.EligibilityCheckApi.as_view(), name="eligibility-check"),
     path(
         "applications/<int:application_pk>/items/",
         items.as_view({"get": "list", "post": "create"}),

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Every variable config/settings reads, plus the ones the Makefile and commands read.
 SETTINGS_VARIABLES = (
+    # Set by the browser tests while Playwright runs; never part of a deployment.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
     "DJANGO_SETTINGS_MODULE",
     "DJANGO_SECRET_KEY",
     "DJANGO_DEBUG",

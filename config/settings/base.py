@@ -37,6 +37,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "allauth",
+    "allauth.account",
+    "django_htmx",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    # Bootstrap's and htmx's own files, shipped in wheels and served by whitenoise (no CDN).
+    "js_lib_bootstrap5",
+    "js_lib_htmx",
     "accounts",
     "subsidy",
 ]
@@ -53,6 +61,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -67,6 +77,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -92,7 +103,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    # Web log-in by username or e-mail address (the API's token log-in stays username only).
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+
+# --- Accounts on the web (django-allauth): applicants register themselves, verify their
+# e-mail before the first log-in, and an address belongs to one account.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+# Sign-up and password reset answer the same whether or not an address is known; the owner
+# of a known address is told by e-mail instead.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Restrukturisasi Mesin IKM] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "http"
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Language and time: Indonesian first, English too; Asia/Jakarta.
 LANGUAGE_CODE = "id"
@@ -103,6 +137,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
 # Uploaded documents live outside any served folder: only the permission-checked
@@ -201,6 +236,7 @@ REST_FRAMEWORK = {
         "auth": read_rate("THROTTLE_AUTH", default="20/min"),
         "register": read_rate("THROTTLE_REGISTER", default="10/hour"),
         "upload": read_rate("THROTTLE_UPLOAD", default="60/hour"),
+        "eligibility": read_rate("THROTTLE_ELIGIBILITY", default="60/min"),
     },
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -218,6 +254,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "subsidy.models.DocumentKind",
         "NoticeKindEnum": "subsidy.models.Notice.Kind",
         "ApplicationStatusEnum": "subsidy.models.Application.Status",
+        "ApplicationScaleEnum": "subsidy.models.Scale",
     },
 }
 

@@ -16,6 +16,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "auth": "100000/min",
     "register": "100000/min",
     "upload": "100000/min",
+    "eligibility": "100000/min",
 }
 # Tests run the Celery tasks in process unless a test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
@@ -28,3 +29,5 @@ if env.str("TEST_EMAIL_FILE_PATH", default=""):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = env.str("TEST_EMAIL_FILE_PATH")
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="ikm-test-static-"))
+# Many sign-ups and log-ins from one address in a few seconds are the test suite, not an attack.
+ACCOUNT_RATE_LIMITS = False

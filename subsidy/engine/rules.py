@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -450,3 +450,47 @@ def approval_refusal(
     if amount > available:
         return "budget_exhausted"
     return None
+
+
+@dataclass(frozen=True)
+class MachineFacts:
+    """One machine as a would-be applicant describes it: no invoice or serial to claim."""
+
+    price: int
+    origin: str
+    invoice_date: date
+    is_new: bool
+    installed_on: date | None
+    payment_method: str
+
+
+def self_check(
+    terms: ProgrammeTerms,
+    *,
+    workers: int,
+    investment_value: int,
+    kbli: str,
+    machines: Iterable[MachineFacts],
+) -> Computation:
+    """The engine's computation for a company and machines described in plain values.
+
+    Nothing names the company or its invoices, so neither the participation limit nor
+    duplicate claims can be checked; the machines are numbered 1, 2, ... in the given order.
+    """
+    unchecked = replace(terms, max_participations=None)
+    company = CompanyFacts(
+        workers=workers, investment_value=investment_value, kbli=kbli, earlier_participations=0
+    )
+    items = [
+        ItemFacts(
+            id=number,
+            price=machine.price,
+            origin=machine.origin,
+            invoice_date=machine.invoice_date,
+            is_new=machine.is_new,
+            installed_on=machine.installed_on,
+            payment_method=machine.payment_method,
+        )
+        for number, machine in enumerate(machines, start=1)
+    ]
+    return compute(unchecked, company, items)

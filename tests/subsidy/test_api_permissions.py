@@ -259,6 +259,25 @@ CALLS: dict[str, Call] = {
         lambda w: {"username": w.newcomer.username},
     ),
     "regions GET": Call("get", lambda w: "/api/v1/regions/"),
+    # The public self-check: anyone, signed in or not; nothing stored.
+    "eligibility-check POST": Call(
+        "post",
+        lambda w: "/api/v1/eligibility-check/",
+        lambda w: {
+            "programme": w.programme.pk,
+            "company": {"workers": 10, "investment_value": 500_000_000, "kbli": "25120"},
+            "items": [
+                {
+                    "price": 100_000_000,
+                    "origin": "domestic",
+                    "invoice_date": w.programme.purchase_from.isoformat(),
+                    "is_new": True,
+                    "installed_on": w.programme.purchase_from.isoformat(),
+                    "payment_method": "bank_transfer",
+                }
+            ],
+        },
+    ),
     # Applications.
     "applications GET": Call("get", lambda w: "/api/v1/applications/"),
     "applications POST": Call(
@@ -336,6 +355,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "members GET": _read_own(),
     "members POST": _applicant_write(201),
     "regions GET": _signed_in(200),
+    "eligibility-check POST": _everyone(200),
     "applications GET": _signed_in(200),
     # Another company's id is not a valid choice for an applicant: a field error, no leak.
     "applications POST": {**_applicant_create(201), "other_applicant": 400},
@@ -425,6 +445,7 @@ _TEMPLATES = {
     "company": "/api/v1/companies/{id}/",
     "members": "/api/v1/companies/{id}/members/",
     "regions": "/api/v1/regions/",
+    "eligibility-check": "/api/v1/eligibility-check/",
     "applications": "/api/v1/applications/",
     "application": "/api/v1/applications/{id}/",
     "breakdown": "/api/v1/applications/{id}/breakdown/",

@@ -246,6 +246,7 @@ CONTRACT_PATHS = {
     "/api/v1/companies/{id}/": {"get", "put", "patch"},
     "/api/v1/companies/{id}/members/": {"get", "post"},
     "/api/v1/regions/": {"get"},
+    "/api/v1/eligibility-check/": {"post"},
     "/api/v1/applications/": {"get", "post"},
     "/api/v1/applications/{id}/": {"get"},
     "/api/v1/applications/{application_pk}/items/": {"get", "post"},

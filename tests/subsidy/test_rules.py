@@ -945,3 +945,59 @@ def test_claim_resolution_does_not_depend_on_input_order(claims, seed):
     shuffled = list(claims)
     random.Random(seed).shuffle(shuffled)
     assert resolve_claims(shuffled) == resolve_claims(claims)
+
+
+def _self_check_terms() -> rules.ProgrammeTerms:
+    return rules.ProgrammeTerms(
+        purchase_from=date(2025, 8, 1),
+        purchase_to=date(2026, 8, 31),
+        install_by=date(2026, 9, 15),
+        rates={
+            ("kecil", "domestic"): Decimal("0.4000"),
+            ("kecil", "imported"): Decimal("0.2500"),
+            ("menengah", "domestic"): Decimal("0.4000"),
+            ("menengah", "imported"): Decimal("0.2500"),
+        },
+        min_refund=5_000_000,
+        max_refund_per_company=300_000_000,
+        max_participations=0,
+    )
+
+
+def _machine(**changes) -> rules.MachineFacts:
+    facts = {
+        "price": 100_000_000,
+        "origin": "domestic",
+        "invoice_date": date(2026, 1, 10),
+        "is_new": True,
+        "installed_on": date(2026, 2, 1),
+        "payment_method": "bank_transfer",
+    }
+    return rules.MachineFacts(**{**facts, **changes})
+
+
+def test_self_check_numbers_machines_in_order_and_excludes_cash():
+    result = rules.self_check(
+        _self_check_terms(),
+        workers=10,
+        investment_value=500_000_000,
+        kbli="25120",
+        machines=[_machine(), _machine(payment_method="cash")],
+    )
+    assert result.scale == "kecil"
+    assert [(i.id, i.discount, i.exclusions) for i in result.items] == [
+        (1, 40_000_000, ()),
+        (2, 0, ("payment_not_via_bank",)),
+    ]
+    assert result.computed_discount == 40_000_000
+
+
+def test_self_check_never_reports_the_participation_limit():
+    result = rules.self_check(
+        _self_check_terms(),
+        workers=10,
+        investment_value=500_000_000,
+        kbli="25120",
+        machines=[_machine()],
+    )
+    assert rules.PARTICIPATION_LIMIT_REACHED not in result.blocking

@@ -1,3 +1,4 @@
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -44,6 +45,13 @@ class Command(BaseCommand):
                     user.save()
                 if role:
                     grant_role(user, role)
+                # The demo addresses cannot receive mail: count them as verified, so the
+                # demo logins work on the web pages, where a verified address is required.
+                EmailAddress.objects.update_or_create(
+                    user=user,
+                    email=user.email,
+                    defaults={"verified": True, "primary": True},
+                )
             programme = ensure_preset_programme()
         if not programme.applications.exists() and options["applications"]:
             call_command("seed_demo", applications=options["applications"], stdout=self.stdout)
@@ -52,7 +60,8 @@ class Command(BaseCommand):
         for username, role, password in DEMO_USERS:
             self.stdout.write(f"  {username:<12} {password:<24} {role or 'superuser'}")
         self.stdout.write(
-            "App: http://127.0.0.1:8000/api/docs/  Admin: http://127.0.0.1:8000/admin/"
+            "App: http://127.0.0.1:8000/  API: http://127.0.0.1:8000/api/docs/  "
+            "Admin: http://127.0.0.1:8000/admin/"
         )
 
     def _give_demo_applicant_a_company(self, programme) -> None:
