@@ -250,16 +250,6 @@ class Application(models.Model):
         return self.status in self.EDITABLE_STATUSES
 
     @property
-    def is_open(self) -> bool:
-        return self.status in self.OPEN_STATUSES
-
-    def company_facts(self) -> dict:
-        """The company data the rules and the payout use: the snapshot once submitted and frozen."""
-        return rules.company_facts_in_force(
-            editable=self.is_editable, snapshot=self.company_snapshot, live=self.company.snapshot()
-        )
-
-    @property
     def payout_bank_name(self) -> str:
         return (self.company_snapshot or {}).get("bank_name", "")
 

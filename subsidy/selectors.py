@@ -5,10 +5,9 @@ from operator import itemgetter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from accounts.roles import VERIFIER
 from subsidy.access import applications_visible_to
 from subsidy.engine import rules
 from subsidy.models import (
@@ -131,18 +130,6 @@ def programme_budget(programme: Programme) -> dict[str, int]:
     }
 
 
-def officer_queue(officer) -> QuerySet[Application]:
-    """Cases this verifier handles, oldest waiting first."""
-    return (
-        Application.objects.filter(
-            case_officer=officer,
-            status__in=[Application.Status.UNDER_REVIEW, Application.Status.FIELD_VERIFICATION],
-        )
-        .select_related("company", "programme")
-        .order_by("status_changed_at")
-    )
-
-
 def cases_past_service_level(now: dt.datetime | None = None) -> QuerySet[Application]:
     """Cases waiting on an officer longer than CASE_SLA_DAYS, with their case officer."""
     now = now or timezone.now()
@@ -159,33 +146,6 @@ def cases_past_service_level(now: dt.datetime | None = None) -> QuerySet[Applica
         .select_related("company", "case_officer")
         .order_by("status_changed_at")
     )
-
-
-def queues_by_officer(now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
-    """Per verifier: open cases and those past the service level, in two queries."""
-    limit = (now or timezone.now()) - dt.timedelta(days=settings.CASE_SLA_DAYS)
-    result = {
-        username: {"open": 0, "late": 0}
-        for username in User.objects.filter(groups__name=VERIFIER)
-        .order_by("username")
-        .values_list("username", flat=True)
-        .distinct()
-    }
-    counts = (
-        Application.objects.filter(
-            case_officer__groups__name=VERIFIER,
-            status__in=[Application.Status.UNDER_REVIEW, Application.Status.FIELD_VERIFICATION],
-        )
-        .values("case_officer__username")
-        .annotate(
-            open=Count("id", distinct=True),
-            late=Count("id", filter=Q(status_changed_at__lt=limit), distinct=True),
-        )
-        .order_by()
-    )
-    for row in counts:
-        result[row["case_officer__username"]] = {"open": row["open"], "late": row["late"]}
-    return result
 
 
 def application_history(application: Application) -> list[dict]:

@@ -280,3 +280,23 @@ def test_preflight_reports_database_ok_and_eager_broker_without_redis(tmp_path: 
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "database: ok, broker: eager"
+
+
+def test_a_sqlite_older_than_3_35_stops_start_up_with_one_line() -> None:
+    # The refund store needs UPDATE ... FROM ... RETURNING; an older SQLite is refused up front.
+    code = (
+        "import runpy, sqlite3, sys; "
+        "sqlite3.sqlite_version_info = (3, 34, 1); sqlite3.sqlite_version = '3.34.1'; "
+        "sys.argv = ['manage.py', 'check']; runpy.run_path('manage.py', run_name='__main__')"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = stderr_lines(result)
+    assert len(lines) == 1, result.stderr
+    assert "SQLite 3.34.1 is too old" in lines[0]
+    assert "DATABASE_URL" in lines[0]

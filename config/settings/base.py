@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything that differs is read from the environment."""
 
+import sqlite3
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -92,6 +93,12 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = read("DATABASE_CONN_MAX_AGE", env.int, default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # subsidy/engine/store.py writes a chunk in one UPDATE ... FROM ... RETURNING (3.35+).
+    if sqlite3.sqlite_version_info < (3, 35):
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: SQLite {sqlite3.sqlite_version} is too old; 3.35 or newer is needed, "
+            "or set DATABASE_URL to a PostgreSQL database."
+        )
     # Celery eager tasks and the dev server share the file: wait instead of failing on a lock.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,17 +1,17 @@
-"""Settings for the test suite: fast hashing, no throttling in the way, files in a temp folder."""
-
-import tempfile
-from pathlib import Path
+"""Settings for the test suite: fast hashing, no throttling in the way, files under var/test/."""
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, env
+from .base import BASE_DIR, REST_FRAMEWORK, env
 
 DEBUG = False
 SECRET_KEY = "test-only-key"  # noqa: S105
 AUDIT_HMAC_KEY = "test-only-audit-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ikm-test-private-"))
+# Fixed folders in the project's var/ (ignored by git), never a new one per process under the
+# system's temp folder. Each test gets a folder of its own for documents (tests/conftest.py).
+TEST_FILES_ROOT = BASE_DIR / "var" / "test"
+PRIVATE_MEDIA_ROOT = TEST_FILES_ROOT / "private"
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "auth": "100000/min",
     "register": "100000/min",
@@ -28,6 +28,8 @@ TEST_REDIS_URL = env.str("REDIS_URL", default="")
 if env.str("TEST_EMAIL_FILE_PATH", default=""):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = env.str("TEST_EMAIL_FILE_PATH")
-STATIC_ROOT = Path(tempfile.mkdtemp(prefix="ikm-test-static-"))
+# WhiteNoise warns about a STATIC_ROOT that does not exist; an empty one is all tests need.
+STATIC_ROOT = TEST_FILES_ROOT / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Many sign-ups and log-ins from one address in a few seconds are the test suite, not an attack.
 ACCOUNT_RATE_LIMITS = False

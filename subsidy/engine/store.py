@@ -5,11 +5,10 @@ One statement per table and chunk, in the fastest form the database offers.
 
 import datetime as dt
 import json
-import sqlite3
 
 from django.db import connection, transaction
 
-from subsidy.models import Application, MachineItem
+from subsidy.models import Application
 
 # How long a store waits for application rows that another transaction holds (PostgreSQL).
 # Services lock their application and its known rivals in id order, but may find and mark
@@ -139,35 +138,10 @@ def _store_sqlite(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple[i
     return len(stored), set()
 
 
-def _store_portable(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple[int, set[int]]:
-    """Any other database: one conditional update per application (slower, same outcome)."""
-    stored = set()
-    for app_id, version, scale, eligible, discount, findings, breakdown in app_rows:
-        if Application.objects.filter(
-            pk=app_id, data_version=version, status__in=Application.OPEN_STATUSES
-        ).update(
-            scale=scale,
-            eligible_total=eligible,
-            computed_discount=discount,
-            findings=json.loads(findings),
-            breakdown=json.loads(breakdown),
-            computed_at=now,
-        ):
-            stored.add(app_id)
-    updates = [
-        MachineItem(id=r[0], rate=r[3], discount=r[4], findings=json.loads(r[5]))
-        for r in item_rows
-        if r[1] in stored
-    ]
-    MachineItem.objects.bulk_update(updates, ["rate", "discount", "findings"], batch_size=500)
-    return len(stored), set()
-
-
 def write(app_rows: list[tuple], item_rows: list[tuple], now: dt.datetime) -> tuple[int, set[int]]:
     """Store a chunk in one transaction: (how many were stored, ids another transaction held)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             return _store_postgres(app_rows, item_rows, now)
-        if connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35):
-            return _store_sqlite(app_rows, item_rows, now)
-        return _store_portable(app_rows, item_rows, now)
+        # The settings accept no other database, and refuse a SQLite older than 3.35.
+        return _store_sqlite(app_rows, item_rows, now)

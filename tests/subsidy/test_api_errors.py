@@ -445,9 +445,15 @@ def test_page_size_is_capped_at_200(verifier):
 
 @pytest.mark.parametrize("page_size", ["abc", "0", "-5"])
 def test_unusable_page_size_falls_back_to_the_default(verifier, page_size):
+    programme = ProgrammeFactory()
+    companies = Company.objects.bulk_create(Company(name=f"CV {n}") for n in range(21))
+    Application.objects.bulk_create(Application(programme=programme, company=c) for c in companies)
+
     response = client_for(verifier).get(f"/api/v1/applications/?page_size={page_size}")
 
     assert response.status_code == 200
+    body = response.json()
+    assert (body["count"], len(body["results"])) == (21, 20)
 
 
 # --- Transition payloads -----------------------------------------------------------------

@@ -325,10 +325,14 @@ def test_documents_may_change_again_when_a_revision_is_requested(applicant, draf
     workflow.application_submit(application=draft, by=applicant)
     workflow.application_start_review(application=draft, by=verifier)
     workflow.application_request_revision(application=draft, by=verifier, comment="Foto buram.")
+    draft.refresh_from_db()
+    assert draft.status == Application.Status.REVISION_REQUESTED
     document = document_services.document_upload(
         application=draft, by=applicant, kind="installation_photo", file=upload("f.png", PNG_BYTES)
     )
+    assert draft.documents.filter(pk=document.pk, kind="installation_photo").exists()
     document_services.document_delete(document=document, by=applicant)
+    assert not Document.objects.filter(pk=document.pk).exists()
 
 
 @pytest.mark.parametrize(

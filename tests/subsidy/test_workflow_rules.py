@@ -392,7 +392,7 @@ def test_company_changes_after_submission_leave_the_submitted_snapshot(
     )
     application.refresh_from_db()
     assert application.payout_account_number == company.bank_account_number
-    assert application.company_facts()["workers"] == 12
+    assert application.company_snapshot["workers"] == 12
     assert application.company_snapshot["bank_account_number"] != "999000111"
 
 
@@ -580,12 +580,10 @@ def test_company_data_is_copied_onto_the_application_at_each_submission(
 # --- Case officer and service level --------------------------------------------------------
 
 
-def test_start_review_makes_the_verifier_the_case_officer(application, verifier, verifier2):
+def test_start_review_makes_the_verifier_the_case_officer(application, verifier):
     application = put_in_state(application, S.SUBMITTED)
     application = workflow.application_start_review(application=application, by=verifier)
     assert application.case_officer == verifier
-    assert list(selectors.officer_queue(verifier)) == [application]
-    assert list(selectors.officer_queue(verifier2)) == []
 
 
 def test_another_verifier_may_continue_the_case_and_the_case_officer_stays(
@@ -596,27 +594,6 @@ def test_another_verifier_may_continue_the_case_and_the_case_officer_stays(
     application = workflow.application_pass_review(application=application, by=verifier2)
     assert application.status == S.FIELD_VERIFICATION
     assert application.case_officer == verifier
-    assert list(selectors.officer_queue(verifier)) == [application]
-
-
-def test_officer_queue_lists_the_oldest_waiting_case_first(applicant, programme, verifier):
-    now = timezone.now()
-    cases = []
-    for days in (2, 9, 5):
-        company = CompanyFactory(members=[applicant])
-        made = application_services.application_create(
-            by=applicant, programme=programme, company=company
-        )
-        cases.append(
-            put_in_state(
-                made,
-                S.UNDER_REVIEW,
-                case_officer=verifier,
-                status_changed_at=now - dt.timedelta(days=days),
-            )
-        )
-    put_in_state(cases[0], S.RECOMMENDED, case_officer=verifier)  # no longer in the queue
-    assert list(selectors.officer_queue(verifier)) == [cases[1], cases[2]]
 
 
 def test_cases_past_service_level_are_those_waiting_on_an_officer_too_long(
@@ -647,26 +624,3 @@ def test_cases_past_service_level_are_those_waiting_on_an_officer_too_long(
     case(S.REVISION_REQUESTED, 30)  # waits on the applicant
     case(S.DRAFT, 30)
     assert list(selectors.cases_past_service_level(now)) == [late[0], late[1], late[2]]
-
-
-def test_queues_by_officer_counts_open_and_late_cases_per_verifier(
-    applicant, programme, verifier, verifier2, settings, django_assert_max_num_queries
-):
-    settings.CASE_SLA_DAYS = 14
-    now = timezone.now()
-    for days, state in ((20, S.UNDER_REVIEW), (3, S.FIELD_VERIFICATION), (30, S.RECOMMENDED)):
-        company = CompanyFactory(members=[applicant])
-        made = application_services.application_create(
-            by=applicant, programme=programme, company=company
-        )
-        put_in_state(
-            made, state, case_officer=verifier, status_changed_at=now - dt.timedelta(days=days)
-        )
-
-    with django_assert_max_num_queries(2):
-        queues = selectors.queues_by_officer(now=now)
-
-    assert queues == {
-        verifier.username: {"open": 2, "late": 1},
-        verifier2.username: {"open": 0, "late": 0},
-    }
