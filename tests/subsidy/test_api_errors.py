@@ -706,7 +706,7 @@ def test_error_body_is_json_even_for_a_list_view_with_a_bad_accept_header(verifi
 
 
 def test_not_found_handler_answers_api_paths_in_json(rf):
-    from config.api import not_found
+    from config.views import not_found
 
     api = not_found(rf.get("/api/v1/applications/-1/items/"))
     page = not_found(rf.get("/nowhere/"))
@@ -717,7 +717,7 @@ def test_not_found_handler_answers_api_paths_in_json(rf):
 
 
 def test_server_error_handler_answers_api_paths_in_json(rf):
-    from config.api import server_error
+    from config.views import server_error
 
     response = server_error(rf.get("/api/v1/applications/"))
 
