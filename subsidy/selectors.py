@@ -9,6 +9,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, S
 from django.utils import timezone
 
 from accounts.roles import VERIFIER
+from config.json_io import local_timestamps
 
 from .models import Application, AuditEntry, Company, Document, MachineItem, Notice, Programme
 
@@ -174,9 +175,12 @@ def application_history(application: Application) -> list[dict]:
             "from_status": e.from_status,
             "to_status": e.to_status,
             "comment": e.comment,
-            "changes": {"object": e.object_type, "id": e.object_id, **e.changes}
-            if e.object_type != "application"
-            else e.changes,
+            # The trail keeps UTC (its seal must not depend on the zone); answers use Jakarta.
+            "changes": local_timestamps(
+                {"object": e.object_type, "id": e.object_id, **e.changes}
+                if e.object_type != "application"
+                else e.changes
+            ),
         }
         for e in AuditEntry.objects.filter(application_id=application.pk).select_related("actor")
     ]
@@ -192,7 +196,7 @@ def application_history(application: Application) -> list[dict]:
                 "kind": n.kind,
                 "recipient": n.recipient.username,
                 "delivery": n.status,
-                "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+                "sent_at": timezone.localtime(n.sent_at).isoformat() if n.sent_at else None,
                 "attempts": n.attempts,
                 "error": n.last_error,
             },
