@@ -163,6 +163,12 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_DB_REUSE_MAX = read_int("CELERY_DB_REUSE_MAX", default=1000, minimum=0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # /healthz reports the workers "late" when this stops arriving (config/health.py).
+    "worker-heartbeat": {
+        "task": "config.heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "requeue-stuck-notices": {
         "task": "subsidy.tasks.requeue_stuck_notices",
         "schedule": 300.0,
