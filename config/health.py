@@ -1,6 +1,6 @@
 """GET /healthz: the database and the broker answer, quickly; the workers' heartbeat's age.
 
-Every hit costs a SELECT 1 and a Redis PING, each bounded by HEALTH_TIMEOUT, so a load
+Every hit costs a SELECT 1 and a Redis PING, side by side and bounded by HEALTH_TIMEOUT, so a load
 balancer polling it never ties up the web workers, whatever is down. Workers are not asked:
 beat has one write a heartbeat every minute (config.celery_app.heartbeat), and its age is
 reported as "worker" without failing health (a stopped worker delays jobs; the site works).
@@ -20,14 +20,14 @@ from django.views.decorators.http import require_GET
 from .celery_app import HEARTBEAT_KEY
 from .preflight import check_database, check_redis
 
-HEALTH_TIMEOUT = 0.4  # seconds, for each dependency
+HEALTH_TIMEOUT = 0.5  # seconds, for both checks together (they run side by side)
 # Beat asks for a heartbeat every 60 s; three missed ones make the workers late.
 HEARTBEAT_LATE_SECONDS = 180
 
-# The database is asked from a thread so a server that does not answer (a dropped packet,
-# not a refusal) costs HEALTH_TIMEOUT, not the driver's connect timeout. Few threads: a hung
-# check holds one until the driver gives up, and later checks then time out at once.
-_database_checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
+# Both checks run in threads, so a server that does not answer (a dropped packet, not a
+# refusal) costs HEALTH_TIMEOUT, not a driver's connect timeout. Few threads: a hung check
+# holds one until its driver gives up, and later checks then time out at once.
+_checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
 
 
 def _database_in_thread() -> str:
@@ -37,24 +37,31 @@ def _database_in_thread() -> str:
         connections.close_all()  # this thread's own connection
 
 
-def database_status() -> tuple[str, str]:
-    """('ok'|'down', reason)."""
-    try:
-        answer = _database_checks.submit(_database_in_thread).result(timeout=HEALTH_TIMEOUT)
-    except FutureTimeout:
-        return "down", (
-            f"The database did not answer within {HEALTH_TIMEOUT} s. "
-            "Check DATABASE_URL and that the server is running."
-        )
-    return ("ok", "") if answer == "ok" else ("down", answer)
+def _broker_in_thread() -> str:
+    return check_redis(timeout=HEALTH_TIMEOUT)
 
 
-def broker_status() -> tuple[str, str]:
-    """('ok'|'eager'|'down', reason): a Redis PING, not a task's round trip."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        return "eager", ""
-    answer = check_redis(timeout=HEALTH_TIMEOUT)
-    return ("ok", "") if answer == "ok" else ("down", answer)
+def _statuses() -> tuple[tuple[str, str], tuple[str, str]]:
+    """(database, broker), each ('ok'|'eager'|'down', reason), within HEALTH_TIMEOUT."""
+    deadline = time.monotonic() + HEALTH_TIMEOUT
+    eager = settings.CELERY_TASK_ALWAYS_EAGER
+    database = _checks.submit(_database_in_thread)
+    broker = None if eager else _checks.submit(_broker_in_thread)
+
+    def answer(future, name: str, variable: str) -> tuple[str, str]:
+        try:
+            reply = future.result(timeout=max(deadline - time.monotonic(), 0))
+        except FutureTimeout:
+            return "down", (
+                f"The {name} did not answer within {HEALTH_TIMEOUT} s. "
+                f"Check {variable} and that the server is running."
+            )
+        return ("ok", "") if reply == "ok" else ("down", reply)
+
+    return (
+        answer(database, "database", "DATABASE_URL"),
+        ("eager", "") if broker is None else answer(broker, "broker (Redis)", "REDIS_URL"),
+    )
 
 
 def worker_status() -> str:
@@ -71,8 +78,7 @@ def worker_status() -> str:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    database, database_reason = database_status()
-    broker, broker_reason = broker_status()
+    (database, database_reason), (broker, broker_reason) = _statuses()
     body: dict = {"database": database, "broker": broker}
     if broker == "ok":
         # Eager tasks run in the web process: there is no worker to report. With Redis down

@@ -18,6 +18,14 @@ from config.celery_app import app as celery_app
 UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
 
 
+@pytest.fixture(autouse=True)
+def _patient_checks(request, monkeypatch) -> None:
+    """A loaded CI machine may take longer than production's half second to open a
+    connection; only the tests of the time limit keep it."""
+    if "quickly" not in request.node.name and "within_a_second" not in request.node.name:
+        monkeypatch.setattr("config.health.HEALTH_TIMEOUT", 5.0)
+
+
 @pytest.mark.django_db
 def test_healthz_reports_database_ok_and_eager_broker_under_test_settings(client) -> None:
     response = client.get("/healthz")
