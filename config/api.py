@@ -17,8 +17,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .errors import CsrfFailed, ServiceError, csrf_failed_detail
 
 
+def _whole_number_from_1(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) >= 1
+
+
 class Pagination(PageNumberPagination):
-    """`?page=` (from 1) and `?page_size=` (capped at 200, not refused)."""
+    """`?page=` and `?page_size=`: whole numbers from 1 (anything else is a 400, as the schema
+    says); a page size above 200 is capped, not refused."""
 
     page_size = 20
     page_size_query_param = "page_size"
@@ -27,11 +32,21 @@ class Pagination(PageNumberPagination):
     def get_page_number(self, request: Request, paginator: object) -> int | str:
         # A page that is not a whole number is a bad parameter (400); one past the end is 404.
         number = super().get_page_number(request, paginator)
-        if isinstance(number, str) and not (number.isascii() and number.isdigit() and int(number)):
+        if isinstance(number, str) and not _whole_number_from_1(number):
             raise exceptions.ValidationError(
                 {self.page_query_param: [_("A page is a whole number from 1.")]}
             )
         return number
+
+    def get_page_size(self, request: Request) -> int:
+        text = request.query_params.get(self.page_size_query_param)
+        if text is None:
+            return self.page_size
+        if not _whole_number_from_1(text):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("A page size is a whole number from 1.")]}
+            )
+        return min(int(text), self.max_page_size)
 
     def get_schema_operation_parameters(self, view: object) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)
@@ -39,6 +54,7 @@ class Pagination(PageNumberPagination):
             if parameter["name"] == self.page_query_param:
                 parameter["schema"]["minimum"] = 1
             elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
                 parameter["description"] = _(
                     "Number of results per page (default %(default)s, at most %(max)s)."
                 ) % {"default": self.page_size, "max": self.max_page_size}

@@ -202,13 +202,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
-    # JSON refusing what would crash later (deep nesting, lone surrogates); timestamps out
-    # in Asia/Jakarta.
-    "DEFAULT_PARSER_CLASSES": [
-        "config.json_io.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON in refusing what would crash later (deep nesting, lone surrogates); timestamps
+    # out in Asia/Jakarta.
+    # JSON only (uploads name their multipart parser): a form body has no "not an object".
+    "DEFAULT_PARSER_CLASSES": ["config.json_io.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "config.json_io.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
