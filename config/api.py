@@ -1,10 +1,12 @@
-"""API conventions of the contract: pagination and the error body {code, detail, ...}."""
+"""API conventions of the contract: pagination and the error body {code, detail, ...}.
+
+JSON parsing and rendering: json_io.py; answers outside the API's views: views.py.
+"""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404
 from django.utils.translation import gettext as _
-from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -12,11 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import ServiceError
+from .errors import CsrfFailed, ServiceError, csrf_failed_detail
+
+
+def _whole_number_from_1(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) >= 1
 
 
 class Pagination(PageNumberPagination):
-    """`?page=` (from 1) and `?page_size=` (capped at 200, not refused)."""
+    """`?page=` and `?page_size=`: whole numbers from 1 (anything else is a 400, as the schema
+    says); a page size above 200 is capped, not refused."""
 
     page_size = 20
     page_size_query_param = "page_size"
@@ -25,11 +32,21 @@ class Pagination(PageNumberPagination):
     def get_page_number(self, request: Request, paginator: object) -> int | str:
         # A page that is not a whole number is a bad parameter (400); one past the end is 404.
         number = super().get_page_number(request, paginator)
-        if isinstance(number, str) and not (number.isascii() and number.isdigit() and int(number)):
+        if isinstance(number, str) and not _whole_number_from_1(number):
             raise exceptions.ValidationError(
                 {self.page_query_param: [_("A page is a whole number from 1.")]}
             )
         return number
+
+    def get_page_size(self, request: Request) -> int:
+        text = request.query_params.get(self.page_size_query_param)
+        if text is None:
+            return self.page_size
+        if not _whole_number_from_1(text):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("A page size is a whole number from 1.")]}
+            )
+        return min(int(text), self.max_page_size)
 
     def get_schema_operation_parameters(self, view: object) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)
@@ -37,6 +54,7 @@ class Pagination(PageNumberPagination):
             if parameter["name"] == self.page_query_param:
                 parameter["schema"]["minimum"] = 1
             elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
                 parameter["description"] = _(
                     "Number of results per page (default %(default)s, at most %(max)s)."
                 ) % {"default": self.page_size, "max": self.max_page_size}
@@ -87,6 +105,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             _("Authentication credentials were not provided."),
         ),
         exceptions.AuthenticationFailed: ("not_authenticated", _("The credentials are not valid.")),
+        CsrfFailed: ("csrf_failed", csrf_failed_detail()),
         exceptions.PermissionDenied: ("forbidden", _("Your role may not do this.")),
         exceptions.NotFound: ("not_found", _("Not found.")),
         exceptions.Throttled: ("throttled", _("Too many requests; please wait and try again.")),
@@ -139,7 +158,9 @@ ERROR_RESPONSES = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input (code invalid)."),
     401: OpenApiResponse(ErrorSerializer, description="No or bad credentials."),
     403: OpenApiResponse(
-        ErrorSerializer, description="Role may not do this (forbidden, four_eyes)."
+        ErrorSerializer,
+        description="Role may not do this (forbidden, four_eyes), or a session without its "
+        "CSRF token (csrf_failed).",
     ),
     404: OpenApiResponse(ErrorSerializer, description="Not found, or not yours."),
     409: OpenApiResponse(ErrorSerializer, description="The state forbids it."),
@@ -155,19 +176,3 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 # Reads: no credentials, or not visible; lists also refuse a bad filter or page (400).
 READ_ERRORS = error_responses(401, 404)
 LIST_ERRORS = error_responses(400, 401, 404)
-
-
-def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """handler404: a path under /api/ that matches no route answers in the contract's shape."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "detail": _("Not found.")}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: under /api/, JSON (a bug, never bad input: that is a 400)."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"code": "error", "detail": _("Something went wrong on our side.")}, status=500
-        )
-    return defaults.server_error(request)

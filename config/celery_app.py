@@ -1,9 +1,10 @@
 """The Celery application: JSON only, late acks, time limits, tasks found in every app."""
 
 import os
+import time
 
 from celery import Celery
-from celery.signals import task_postrun
+from celery.signals import task_postrun, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -12,11 +13,27 @@ app = Celery("ikm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Where a worker leaves the time it last ran the heartbeat (the cache: Redis when REDIS_URL is
+# set); /healthz reads its age.
+HEARTBEAT_KEY = "ikm:worker-heartbeat"
 
-@app.task(name="config.ping", ignore_result=False, acks_late=False)
-def ping() -> str:
-    """Round trip through the broker and a worker, used by /healthz."""
-    return "pong"
+
+def write_heartbeat() -> None:
+    from django.core.cache import cache
+
+    cache.set(HEARTBEAT_KEY, time.time(), timeout=None)
+
+
+@app.task(name="config.heartbeat", ignore_result=True, acks_late=False)
+def heartbeat() -> None:
+    """Run by a worker every minute (beat): proof, for /healthz, that workers take jobs."""
+    write_heartbeat()
+
+
+@worker_ready.connect
+def heartbeat_on_start(sender: object = None, **kwargs: object) -> None:
+    """A worker that just started is alive: no need to wait for beat's first minute."""
+    write_heartbeat()
 
 
 @task_postrun.connect

@@ -1,11 +1,14 @@
 """The refusals a service can give; the API turns each code into the contract's HTTP status."""
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
 
 STATUS_BY_CODE = {
     "invalid": 400,
     "not_authenticated": 401,
     "forbidden": 403,
+    "csrf_failed": 403,
     "four_eyes": 403,
     "not_found": 404,
     "invalid_transition": 409,
@@ -36,3 +39,16 @@ class ServiceError(Exception):
 
     def as_dict(self) -> dict:
         return {"code": self.code, "detail": str(self.detail), **self.extra}
+
+
+class CsrfFailed(exceptions.PermissionDenied):
+    """A session-authenticated write without a valid CSRF token (not a matter of role)."""
+
+    default_code = "csrf_failed"
+
+
+def csrf_failed_detail() -> str:
+    return _(
+        "The CSRF check failed: a request signed in with a session cookie must send the "
+        "CSRF token (the X-CSRFToken header). Reload the page and try again."
+    )

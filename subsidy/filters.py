@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 
 from .models import Application, Company, Scale
@@ -38,7 +39,23 @@ def _start_of(day: dt.date) -> dt.datetime | None:
     return start
 
 
-class ApplicationFilter(django_filters.FilterSet):
+class StrictFilterSet(django_filters.FilterSet):
+    """A parameter sent empty (`?submitted_before=`) is a 400, as its schema says, unless it is
+    free text (search): django-filter would otherwise ignore it."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, filter_ in self.filters.items():
+            if isinstance(filter_, django_filters.CharFilter):
+                continue
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            if any(value == "" for value in values):
+                self.form.add_error(name, _("This parameter may not be empty."))
+                valid = False
+        return valid
+
+
+class ApplicationFilter(StrictFilterSet):
     # Not DISTINCT (django-filter's default for a multiple choice): a status never repeats a
     # row, and DISTINCT over every column made the page and its count sort the whole match.
     status = django_filters.MultipleChoiceFilter(choices=Application.Status.choices, distinct=False)
@@ -91,7 +108,7 @@ class ApplicationFilter(django_filters.FilterSet):
         )
 
 
-class CompanyFilter(django_filters.FilterSet):
+class CompanyFilter(StrictFilterSet):
     class Meta:
         model = Company
         fields = ["province", "regency", "kbli"]

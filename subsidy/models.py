@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.core.signals import setting_changed
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.dispatch import receiver
@@ -19,8 +19,17 @@ from subsidy.engine import rules
 
 
 class Programme(models.Model):
-    year = models.PositiveIntegerField(_("fiscal year"), unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    year = models.PositiveIntegerField(
+        _("fiscal year"),
+        unique=True,
+        validators=[
+            MinValueValidator(validators.YEAR_MIN),
+            MaxValueValidator(validators.YEAR_MAX),
+        ],
+    )
+    name = models.CharField(
+        _("name"), max_length=200, validators=[validators.required_text, validators.single_line]
+    )
     application_opens = models.DateField(_("applications open"))
     application_closes = models.DateField(_("applications close"))
     purchase_from = models.DateField(_("purchases from"))
@@ -98,7 +107,9 @@ class ReferenceCounter(models.Model):
 
 
 class Company(models.Model):
-    name = models.CharField(_("name"), max_length=200, validators=[validators.required_text])
+    name = models.CharField(
+        _("name"), max_length=200, validators=[validators.required_text, validators.single_line]
+    )
     nib = models.CharField(
         _("NIB"), max_length=13, unique=True, null=True, blank=True, validators=[validators.nib]
     )
@@ -113,12 +124,24 @@ class Company(models.Model):
     )
     province = models.CharField(_("province"), max_length=2, blank=True)
     regency = models.CharField(_("regency"), max_length=5, blank=True)
-    address = models.TextField(_("address"), blank=True)
-    bank_name = models.CharField(_("bank name"), max_length=100, blank=True)
+    address = models.TextField(
+        _("address"),
+        blank=True,
+        max_length=validators.ADDRESS_MAX_LENGTH,
+        validators=[
+            MaxLengthValidator(validators.ADDRESS_MAX_LENGTH),
+            validators.multi_line,
+        ],
+    )
+    bank_name = models.CharField(
+        _("bank name"), max_length=100, blank=True, validators=[validators.single_line]
+    )
     bank_account_number = models.CharField(
         _("bank account number"), max_length=34, blank=True, validators=[validators.account_number]
     )
-    bank_account_name = models.CharField(_("bank account name"), max_length=200, blank=True)
+    bank_account_name = models.CharField(
+        _("bank account name"), max_length=200, blank=True, validators=[validators.single_line]
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="companies", verbose_name=_("members")
     )
@@ -219,7 +242,9 @@ class Application(models.Model):
     data_version = models.PositiveIntegerField(default=0)
     approved_amount = models.BigIntegerField(null=True, blank=True)
     disbursed_amount = models.BigIntegerField(null=True, blank=True)
-    transfer_reference = models.CharField(max_length=100, blank=True)
+    transfer_reference = models.CharField(
+        max_length=100, blank=True, validators=[validators.single_line]
+    )
     transferred_on = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -284,25 +309,39 @@ class MachineItem(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="items")
     description = models.CharField(
-        _("description"), max_length=300, validators=[validators.required_text]
+        _("description"),
+        max_length=300,
+        validators=[validators.required_text, validators.single_line],
     )
-    brand = models.CharField(_("brand"), max_length=100, blank=True)
-    model = models.CharField(_("model"), max_length=100, blank=True)
+    brand = models.CharField(
+        _("brand"), max_length=100, blank=True, validators=[validators.single_line]
+    )
+    model = models.CharField(
+        _("model"), max_length=100, blank=True, validators=[validators.single_line]
+    )
     serial_number = models.CharField(
-        _("serial number"), max_length=100, validators=[validators.required_text]
+        _("serial number"),
+        max_length=100,
+        validators=[validators.required_text, validators.single_line],
     )
     origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices)
     supplier_name = models.CharField(
-        _("supplier name"), max_length=200, validators=[validators.required_text]
+        _("supplier name"),
+        max_length=200,
+        validators=[validators.required_text, validators.single_line],
     )
     supplier_npwp = models.CharField(
         _("supplier NPWP"), max_length=16, validators=[validators.required_text, validators.npwp]
     )
     invoice_number = models.CharField(
-        _("invoice number"), max_length=100, validators=[validators.required_text]
+        _("invoice number"),
+        max_length=100,
+        validators=[validators.required_text, validators.single_line],
     )
     tax_invoice_number = models.CharField(
-        _("tax invoice number"), max_length=100, validators=[validators.required_text]
+        _("tax invoice number"),
+        max_length=100,
+        validators=[validators.required_text, validators.single_line],
     )
     invoice_date = models.DateField(_("invoice date"), validators=[validators.not_in_future])
     price = models.BigIntegerField(

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from config.json_io import local_timestamps
 from subsidy.access import applications_visible_to
 from subsidy.engine import rules
 from subsidy.models import (
@@ -158,9 +159,12 @@ def application_history(application: Application) -> list[dict]:
             "from_status": e.from_status,
             "to_status": e.to_status,
             "comment": e.comment,
-            "changes": {"object": e.object_type, "id": e.object_id, **e.changes}
-            if e.object_type != "application"
-            else e.changes,
+            # The trail keeps UTC (its seal must not depend on the zone); answers use Jakarta.
+            "changes": local_timestamps(
+                {"object": e.object_type, "id": e.object_id, **e.changes}
+                if e.object_type != "application"
+                else e.changes
+            ),
         }
         for e in AuditEntry.objects.filter(application_id=application.pk).select_related("actor")
     ]
@@ -176,7 +180,7 @@ def application_history(application: Application) -> list[dict]:
                 "kind": n.kind,
                 "recipient": n.recipient.username,
                 "delivery": n.status,
-                "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+                "sent_at": timezone.localtime(n.sent_at).isoformat() if n.sent_at else None,
                 "attempts": n.attempts,
                 "error": n.last_error,
             },

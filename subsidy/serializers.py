@@ -1,10 +1,12 @@
 """HTTP in and out for the contract of API.md; rules stay in the services."""
 
 import datetime as dt
+import re
 from functools import cache, cached_property
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -90,13 +92,24 @@ class ItemFindingSerializer(serializers.Serializer):
 
 
 class NpwpField(serializers.CharField):
-    """NPWP may be typed with punctuation; only its 15 or 16 digits are kept."""
+    """NPWP may be typed with punctuation; only its 15 or 16 digits are kept.
+
+    What is accepted as typed is exactly the schema's pattern (blank too where allowed)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("max_length", validators.NPWP_INPUT_MAX_LENGTH)
+        kwargs.setdefault("trim_whitespace", False)  # the pattern decides: a tab is refused
+        super().__init__(**kwargs)
+        # Read by the schema (its pattern); the typed text is checked in to_internal_value.
+        # A blank one, where allowed, never reaches either (DRF returns it as it is).
+        self.pattern = validators.NPWP_INPUT_PATTERN
+        self.validators.append(RegexValidator(self.pattern, _("NPWP must have 15 or 16 digits.")))
 
     def to_internal_value(self, data: object) -> str:
-        value = validators.digits(super().to_internal_value(data))
-        if value and len(value) not in (15, 16):
+        text = super().to_internal_value(data)
+        if len(text) > self.max_length or not re.fullmatch(self.pattern, text):
             raise serializers.ValidationError(_("NPWP must have 15 or 16 digits."))
-        return value
+        return validators.digits(text)
 
 
 # --- Programmes ----------------------------------------------------------------------------
@@ -167,9 +180,31 @@ class BudgetSerializer(serializers.Serializer):
 
 
 class CompanySerializer(serializers.ModelSerializer):
-    npwp = NpwpField(required=False, allow_blank=True, max_length=40)
+    npwp = NpwpField(required=False, allow_blank=True)
     nib = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, max_length=13, validators=[]
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=13,
+        trim_whitespace=False,
+        # Blank or null for none; the uniqueness is the service's check.
+        validators=[RegexValidator(validators.NIB_PATTERN, _("NIB must be exactly 13 digits."))],
+    )
+    province = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2,
+        trim_whitespace=False,
+        validators=[RegexValidator(validators.PROVINCE_PATTERN)],
+        help_text='Province code, e.g. "33"; GET /api/v1/regions/ lists them.',
+    )
+    regency = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5,
+        trim_whitespace=False,
+        validators=[RegexValidator(validators.REGENCY_PATTERN)],
+        help_text='Regency code within the province, e.g. "33.10".',
     )
     scale = serializers.CharField(read_only=True)
     province_name = serializers.SerializerMethodField()
@@ -245,7 +280,7 @@ class ProvinceSerializer(serializers.Serializer):
 
 
 class MachineItemSerializer(serializers.ModelSerializer):
-    supplier_npwp = NpwpField(max_length=40)
+    supplier_npwp = NpwpField()
     rate = serializers.SerializerMethodField()
     findings = serializers.SerializerMethodField()
 
@@ -466,13 +501,18 @@ class TransitionSerializer(serializers.Serializer):
     comment = TextField(
         required=False,
         allow_blank=True,
+        max_length=validators.COMMENT_MAX_LENGTH,
+        validators=[validators.multi_line],
         help_text="The reason: required for reject and request_revision.",
     )
     checklist = ChecklistSerializer(
         required=False, help_text="recommend only, required there; all four must be true."
     )
     transfer_reference = TextField(
-        required=False, max_length=100, help_text="disburse only, required there."
+        required=False,
+        max_length=100,
+        validators=[validators.single_line],
+        help_text="disburse only, required there.",
     )
     transferred_on = serializers.DateField(
         required=False, help_text="disburse only, required there; not in the future."

@@ -18,6 +18,15 @@ _SEPARATORS = re.compile(r"[\s.\-/]")
 # [0-9] rather than \d below: \d also matches other scripts' digits ("١٢٣"), no NIB or NPWP.
 
 
+# Patterns of the API's input, shared by the checks and the OpenAPI schema (which must agree).
+NIB_PATTERN = r"^[0-9]{13}$"
+# An NPWP as typed: 15 or 16 digits, with spaces, dots, dashes or slashes between them.
+NPWP_INPUT_PATTERN = r"^[ ./-]*(?:[0-9][ ./-]*){15,16}$"
+NPWP_INPUT_MAX_LENGTH = 40
+PROVINCE_PATTERN = r"^[0-9]{2}$"
+REGENCY_PATTERN = r"^[0-9]{2}\.[0-9]{2}$"
+
+
 def nib(value: str) -> None:
     if not re.fullmatch(r"[0-9]{13}", value or ""):
         raise ValidationError(_("NIB must be exactly 13 digits."), code="invalid_nib")
@@ -93,3 +102,44 @@ def whole_number(value: object) -> None:
         raise ValidationError(_("Enter a whole number."), code="not_integer")
     if isinstance(value, Decimal) and not (value.is_finite() and value == value.to_integral()):
         raise ValidationError(_("Enter a whole number."), code="not_integer")
+
+
+# --- Text people type ------------------------------------------------------------------------
+
+# Control characters (C0, DEL, C1) and the invisible marks that reorder text: a name or serial
+# number holding U+202E shows reversed, and one holding a NUL or an escape sequence reaches
+# exports, letters and terminals. Line and paragraph separators end a line where no line ends.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_SINGLE_LINE_REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
+# Multi-line fields (address, notes, comments) keep their line breaks, nothing else.
+_MULTI_LINE_REFUSED = re.compile(f"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
+
+
+def _refuse_hidden_characters(value: object, refused: re.Pattern) -> None:
+    if isinstance(value, str) and refused.search(value):
+        raise ValidationError(
+            _(
+                "Remove the control or text-direction characters (such as a tab or a "
+                "right-to-left mark): no one types them, and they are not accepted here."
+            ),
+            code="hidden_character",
+        )
+
+
+def single_line(value: str) -> None:
+    """A name, number or code typed on one line: no control or bidi character."""
+    _refuse_hidden_characters(value, _SINGLE_LINE_REFUSED)
+
+
+def multi_line(value: str) -> None:
+    """An address, note or comment: line breaks allowed, no other control or bidi character."""
+    _refuse_hidden_characters(value, _MULTI_LINE_REFUSED)
+
+
+# Longest texts accepted: a field longer than a person writes is a mistake or an attack.
+ADDRESS_MAX_LENGTH = 500
+COMMENT_MAX_LENGTH = 2000
+
+# A programme's fiscal year.
+YEAR_MIN = 2000
+YEAR_MAX = 2100

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.roles import grant_role
+from subsidy import validators
 from subsidy.models import Application, Company, MachineItem, Programme, ProgrammeRate
 
 User = get_user_model()
@@ -34,6 +35,16 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+def _free_year() -> int:
+    """The next programme year no programme has, ascending from 2050 (a later factory programme
+    is a later year), then from validators.YEAR_MIN: the years tests write themselves (2001,
+    2002, ...) stay free unless a test makes fifty programmes."""
+    taken = set(Programme.objects.values_list("year", flat=True))
+    middle = 2050
+    order = [*range(middle, validators.YEAR_MAX + 1), *range(validators.YEAR_MIN, middle)]
+    return next(year for year in order if year not in taken)
+
+
 class ProgrammeFactory(factory.django.DjangoModelFactory):
     """A programme whose application window is open today and whose purchases end today."""
 
@@ -41,7 +52,7 @@ class ProgrammeFactory(factory.django.DjangoModelFactory):
         model = Programme
         skip_postgeneration_save = True
 
-    year = factory.Sequence(lambda n: 2100 + n)
+    year = factory.LazyFunction(lambda: _free_year())
     name = factory.LazyAttribute(lambda o: f"Program {o.year}")
     application_opens = factory.LazyFunction(lambda: today() - dt.timedelta(days=30))
     application_closes = factory.LazyFunction(lambda: today() + dt.timedelta(days=30))

@@ -79,6 +79,7 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL": "postgres://ikm:secret@db.internal:5432/ikm",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
+        "SITE_URL": "https://ikm.example.go.id",
     }
 
 
@@ -191,7 +192,14 @@ def test_production_refuses_to_start_without_a_long_secret_key(
 
 @pytest.mark.parametrize(
     "variable",
-    ["AUDIT_HMAC_KEY", "DJANGO_ALLOWED_HOSTS", "EMAIL_URL", "DATABASE_URL", "REDIS_URL"],
+    [
+        "AUDIT_HMAC_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "EMAIL_URL",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SITE_URL",
+    ],
 )
 def test_production_refuses_to_start_without_a_required_variable(
     tmp_path: Path, variable: str
@@ -206,6 +214,21 @@ def test_production_refuses_to_start_without_a_required_variable(
     lines = stderr_lines(result)
     assert len(lines) == 1, result.stderr
     assert variable in lines[0]
+
+
+@pytest.mark.parametrize("site_url", ["ikm.example.go.id", "ftp://ikm.example.go.id", " "])
+def test_production_refuses_a_site_url_that_is_no_web_address(
+    tmp_path: Path, site_url: str
+) -> None:
+    variables = {**production_environment(tmp_path), "SITE_URL": site_url}
+
+    result = manage("check", settings="config.settings.production", **variables)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = stderr_lines(result)
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: SITE_URL must be set in production")
 
 
 def test_production_refuses_debug_on(tmp_path: Path) -> None:

@@ -67,6 +67,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# JSON under /api/, Django's page (or templates/403_csrf.html) elsewhere.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -203,6 +205,12 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_DB_REUSE_MAX = read_int("CELERY_DB_REUSE_MAX", default=1000, minimum=0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # /healthz reports the workers "late" when this stops arriving (config/health.py).
+    "worker-heartbeat": {
+        "task": "config.heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "requeue-stuck-notices": {
         "task": "subsidy.tasks.requeue_stuck_notices",
         "schedule": 300.0,
@@ -236,6 +244,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    # JSON in refusing what would crash later (deep nesting, lone surrogates); timestamps
+    # out in Asia/Jakarta.
+    # JSON only (uploads name their multipart parser): a form body has no "not an object".
+    "DEFAULT_PARSER_CLASSES": ["config.json_io.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "config.json_io.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",

@@ -1,5 +1,7 @@
 """Production: every secret from the environment, no DEBUG, secure cookies and HSTS."""
 
+import re
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -21,6 +23,13 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the host(s) in production.")
 if not env.str("EMAIL_URL", default=""):
     raise ImproperlyConfigured("EMAIL_URL must name the SMTP server in production.")
+# Links in e-mails and notices point here; a default of 127.0.0.1 would reach nobody.
+SITE_URL = env.str("SITE_URL", default="").strip().rstrip("/")
+if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", SITE_URL):
+    raise ImproperlyConfigured(
+        "SITE_URL must be set in production to the site's public address "
+        "(e.g. https://ikm.example.go.id)."
+    )
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

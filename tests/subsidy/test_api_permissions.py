@@ -226,7 +226,7 @@ CALLS: dict[str, Call] = {
     # Programmes: everyone reads, superusers write.
     "programmes GET": Call("get", lambda w: "/api/v1/programmes/"),
     "programmes POST": Call(
-        "post", lambda w: "/api/v1/programmes/", lambda w: programme_payload(2999)
+        "post", lambda w: "/api/v1/programmes/", lambda w: programme_payload(2009)
     ),
     "programme GET": Call("get", lambda w: f"/api/v1/programmes/{w.programme.pk}/"),
     "programme PUT": Call(

@@ -36,7 +36,7 @@ def _default_language():
 
 def test_programme_is_created_with_four_rates_read_back_as_strings(superuser):
     response = client_for(superuser).post(
-        "/api/v1/programmes/", programme_payload(2999), format="json"
+        "/api/v1/programmes/", programme_payload(2009), format="json"
     )
 
     assert response.status_code == 201

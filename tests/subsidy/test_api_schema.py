@@ -131,7 +131,7 @@ def _valid_writes(world: dict) -> list[tuple[str, str, str, dict, object, str]]:
     item = {k: str(v) if hasattr(v, "isoformat") else v for k, v in item_data().items()}
     draft = {"application_pk": world["draft"]}
     return [
-        ("superuser", "POST", "/api/v1/programmes/", {}, programme_payload(2999), "json"),
+        ("superuser", "POST", "/api/v1/programmes/", {}, programme_payload(2009), "json"),
         (
             "superuser",
             "PATCH",

@@ -299,7 +299,7 @@ def test_participation_limit_counts_disbursed_applications_of_earlier_programmes
     applicant, jobs, earlier_disbursed, limit, reached
 ):
     company = CompanyFactory(members=[applicant])
-    # Years below the factory's sequence (2100 on), so none collides with another programme.
+    # Years below the factory's (2000 to 2100), so none collides with another programme.
     for n in range(earlier_disbursed):
         ApplicationFactory(
             programme=ProgrammeFactory(year=1900 + n), company=company, status=S.DISBURSED
@@ -320,15 +320,15 @@ def test_moving_an_earlier_programme_after_this_one_recomputes_the_count(
     applicant, superuser, jobs
 ):
     company = CompanyFactory(members=[applicant])
-    earlier = ProgrammeFactory(year=1901)
+    earlier = ProgrammeFactory(year=2001)
     ApplicationFactory(programme=earlier, company=company, status=S.DISBURSED)
     with jobs():
         application = new_application(
-            applicant, ProgrammeFactory(year=1902, max_participations=1), company=company
+            applicant, ProgrammeFactory(year=2002, max_participations=1), company=company
         )
     assert "participation_limit_reached" in codes(application)
     with jobs():
-        programme_services.programme_update(programme=earlier, by=superuser, year=1903)
+        programme_services.programme_update(programme=earlier, by=superuser, year=2003)
     assert "participation_limit_reached" not in codes(application)
 
 

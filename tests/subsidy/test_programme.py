@@ -36,8 +36,8 @@ def rates(**changes: str) -> list[dict]:
 def programme_data(**overrides: object) -> dict:
     today = timezone.localdate()
     data = {
-        "year": 1901,  # below the factory's sequence (2100 on): no collision
-        "name": "Program Restrukturisasi 1901",
+        "year": 2001,  # the factory takes years from 2050 up: no collision
+        "name": "Program Restrukturisasi 2001",
         "application_opens": today - dt.timedelta(days=10),
         "application_closes": today + dt.timedelta(days=50),
         "purchase_from": today - dt.timedelta(days=300),
@@ -122,8 +122,8 @@ def test_programme_create_refuses_what_domain_md_forbids(superuser, field, overr
 
 
 def test_programme_year_is_unique(superuser):
-    programme_services.programme_create(by=superuser, **programme_data(year=1902))
-    refused("year", programme_services.programme_create, by=superuser, **programme_data(year=1902))
+    programme_services.programme_create(by=superuser, **programme_data(year=2002))
+    refused("year", programme_services.programme_create, by=superuser, **programme_data(year=2002))
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,7 @@ def test_programme_year_is_unique(superuser):
         {"application_opens": dt.date(2301, 5, 1), "application_closes": dt.date(2301, 5, 1)},
         # Not checks of DOMAIN.md, so not refused: windows are not tied to the year, calls
         # straddle years, and install_by is a single date.
-        {"year": 1926, "application_opens": dt.date(2025, 12, 1)},
+        {"year": 2016, "application_opens": dt.date(2025, 12, 1)},
         {"install_by": dt.date(2000, 1, 1)},
         {"max_participations": None},
     ],
