@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from subsidy import formats, selectors
 from subsidy.engine import rules
+from subsidy.findings import finding_detail
 from subsidy.models import Origin, PaymentMethod, Programme, Scale
-from subsidy.serializers import finding_detail
 
 from .forms import CompanyFactsForm, MachineFormSet
 
