@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts.roles import APPROVER, VERIFIER
+from accounts.roles import APPLICANT, APPROVER, FINANCE, VERIFIER
 from config.errors import ServiceError
 from subsidy import selectors
 from subsidy.models import (
@@ -115,6 +115,88 @@ def test_four_eyes_lets_a_dual_role_officer_approve_a_case_they_did_not_review(
         application, passed_by=verifier, recommended_by=verifier, verifier=verifier
     )
     application = workflow.application_approve(application=application, by=reviewer_and_approver)
+    assert application.status == S.APPROVED
+
+
+# --- Conflict of interest ------------------------------------------------------------------
+
+
+@pytest.fixture
+def member_officer(company):
+    """An applicant of the company who also holds every officer role."""
+    user = UserFactory(username="irma", roles=[APPLICANT, VERIFIER, APPROVER, FINANCE])
+    company.members.add(user)
+    return user
+
+
+OFFICER_STEPS = [
+    ("start_review", S.SUBMITTED, {}),
+    ("request_revision", S.UNDER_REVIEW, {"comment": "Lengkapi faktur."}),
+    ("pass_review", S.UNDER_REVIEW, {}),
+    ("reject", S.UNDER_REVIEW, {"comment": "Bukan IKM."}),
+    ("recommend", S.FIELD_VERIFICATION, {"checklist": CHECKLIST}),
+    ("reject", S.FIELD_VERIFICATION, {"comment": "Mesin tidak ada."}),
+    ("approve", S.RECOMMENDED, {}),
+    ("reject", S.RECOMMENDED, {"comment": "Anggaran lain."}),
+    ("reject", S.APPROVED, {"comment": "Dokumen palsu."}),
+    ("disburse", S.APPROVED, {"transfer_reference": "TRF-1", "transferred_on": "2026-01-02"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "payload"), OFFICER_STEPS, ids=[f"{a}-{s}" for a, s, _ in OFFICER_STEPS]
+)
+def test_a_member_of_the_company_takes_no_officer_action_on_its_case(
+    application, member_officer, action, state, payload
+):
+    application = put_in_state(application, state)
+    before = AuditEntry.objects.count()
+
+    error = refused(
+        getattr(workflow, f"application_{action}"),
+        application=application,
+        by=member_officer,
+        **payload,
+    )
+
+    assert (error.code, error.status) == ("conflict_of_interest", 403)
+    application.refresh_from_db()
+    assert application.status == state
+    assert AuditEntry.objects.count() == before
+
+
+@pytest.mark.parametrize("state", [S.SUBMITTED, S.UNDER_REVIEW, S.RECOMMENDED, S.APPROVED])
+def test_a_member_of_the_company_is_offered_only_applicant_actions(
+    application, member_officer, state
+):
+    application = put_in_state(application, state)
+    offered = transitions.available_actions(application=application, user=member_officer)
+    expected = [] if state == S.APPROVED else ["withdraw"]
+    assert [a["action"] for a in offered] == expected
+
+
+def test_a_member_of_the_company_who_is_an_officer_still_submits_and_withdraws(
+    application, member_officer
+):
+    complete_application(application, member_officer)
+    application = workflow.application_submit(application=application, by=member_officer)
+    assert application.status == S.SUBMITTED
+    application = workflow.application_withdraw(application=application, by=member_officer)
+    assert application.status == S.WITHDRAWN
+
+
+def test_a_member_without_the_applicant_role_is_in_conflict_too(application, company, approver):
+    company.members.add(approver)
+    application = put_in_state(application, S.RECOMMENDED)
+    error = refused(workflow.application_approve, application=application, by=approver)
+    assert error.code == "conflict_of_interest"
+    assert transitions.available_actions(application=application, user=approver) == []
+
+
+def test_an_officer_of_another_company_is_not_in_conflict(application, other_company, approver):
+    other_company.members.add(approver)
+    application = put_in_state(application, S.RECOMMENDED)
+    application = workflow.application_approve(application=application, by=approver)
     assert application.status == S.APPROVED
 
 
