@@ -144,7 +144,10 @@ def _next_reference(programme: Programme) -> str:
     counter = ReferenceCounter.objects.select_for_update().get(programme=programme)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
-    return f"RMP-{programme.year}-{counter.last_number:06d}"
+    # Read under the counter's lock, not from the row loaded before it: a change of year
+    # holds the counter too (programme_update), so the reference carries the year it commits.
+    year = Programme.objects.values_list("year", flat=True).get(pk=programme.pk)
+    return f"RMP-{year}-{counter.last_number:06d}"
 
 
 @transaction.atomic
