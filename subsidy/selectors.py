@@ -1,14 +1,15 @@
 """Every non-trivial read: what a user may see, the budget, the queue, the history."""
 
 import datetime as dt
-from operator import itemgetter
+from functools import reduce
+from operator import itemgetter, or_
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from accounts.roles import VERIFIER
+from accounts.roles import APPROVER, FINANCE, VERIFIER
 from subsidy.access import applications_visible_to
 from subsidy.models import (
     Application,
@@ -105,34 +106,46 @@ def programme_budget(programme: Programme) -> dict[str, int]:
     }
 
 
-def officer_queue(officer) -> QuerySet[Application]:
-    """Cases this verifier handles, oldest waiting first."""
-    return (
-        Application.objects.filter(
-            case_officer=officer,
-            status__in=[Application.Status.UNDER_REVIEW, Application.Status.FIELD_VERIFICATION],
+# DOMAIN.md "Notices": whom a case waits on, by its state. A submitted case nobody has taken
+# is every verifier's; under review and field verification its case officer's; recommended
+# every approver's; approved every finance officer's.
+CASE_OFFICER_STATUSES = (Application.Status.UNDER_REVIEW, Application.Status.FIELD_VERIFICATION)
+QUEUE_ROLES = (VERIFIER, APPROVER, FINANCE)
+
+
+def waiting_queue_filter(role: str, user: User) -> Q | None:
+    """The cases waiting on `user` in `role`, as a filter; None for a role without a queue."""
+    if role == VERIFIER:
+        return Q(status=Application.Status.SUBMITTED, case_officer__isnull=True) | Q(
+            status__in=CASE_OFFICER_STATUSES, case_officer=user
         )
+    if role == APPROVER:
+        return Q(status=Application.Status.RECOMMENDED)
+    if role == FINANCE:
+        return Q(status=Application.Status.APPROVED)
+    return None
+
+
+def queue_for(user: User) -> QuerySet[Application]:
+    """The cases waiting on this user in every role they hold, oldest waiting first."""
+    parts = [waiting_queue_filter(role, user) for role in QUEUE_ROLES if user.has_role(role)]
+    parts = [part for part in parts if part is not None]
+    if not parts:
+        return Application.objects.none()
+    return (
+        Application.objects.filter(reduce(or_, parts))
+        # Its own company's cases wait on other officers: a member takes no officer action
+        # on them (workflow.transitions.conflict_of_interest).
+        .exclude(company__members=user)
         .select_related("company", "programme")
-        .order_by("status_changed_at")
+        .order_by("status_changed_at", "pk")
     )
 
 
-def cases_past_service_level(now: dt.datetime | None = None) -> QuerySet[Application]:
-    """Cases waiting on an officer longer than CASE_SLA_DAYS, with their case officer."""
-    now = now or timezone.now()
-    limit = now - dt.timedelta(days=settings.CASE_SLA_DAYS)
-    return (
-        Application.objects.filter(
-            status__in=[
-                Application.Status.SUBMITTED,
-                Application.Status.UNDER_REVIEW,
-                Application.Status.FIELD_VERIFICATION,
-            ],
-            status_changed_at__lt=limit,
-        )
-        .select_related("company", "case_officer")
-        .order_by("status_changed_at")
-    )
+def cases_past_service_level(user: User, now: dt.datetime | None = None) -> QuerySet[Application]:
+    """The cases in this user's queue that have waited longer than CASE_SLA_DAYS."""
+    limit = (now or timezone.now()) - dt.timedelta(days=settings.CASE_SLA_DAYS)
+    return queue_for(user).filter(status_changed_at__lt=limit)
 
 
 def queues_by_officer(now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
@@ -148,7 +161,7 @@ def queues_by_officer(now: dt.datetime | None = None) -> dict[str, dict[str, int
     counts = (
         Application.objects.filter(
             case_officer__groups__name=VERIFIER,
-            status__in=[Application.Status.UNDER_REVIEW, Application.Status.FIELD_VERIFICATION],
+            status__in=CASE_OFFICER_STATUSES,
         )
         .values("case_officer__username")
         .annotate(

@@ -664,10 +664,11 @@ def test_company_data_is_copied_onto_the_application_at_each_submission(
 
 def test_start_review_makes_the_verifier_the_case_officer(application, verifier, verifier2):
     application = put_in_state(application, S.SUBMITTED)
+    assert list(selectors.queue_for(verifier2)) == [application]  # untaken: every verifier's
     application = workflow.application_start_review(application=application, by=verifier)
     assert application.case_officer == verifier
-    assert list(selectors.officer_queue(verifier)) == [application]
-    assert list(selectors.officer_queue(verifier2)) == []
+    assert list(selectors.queue_for(verifier)) == [application]
+    assert list(selectors.queue_for(verifier2)) == []
 
 
 def test_another_verifier_may_continue_the_case_and_the_case_officer_stays(
@@ -678,57 +679,85 @@ def test_another_verifier_may_continue_the_case_and_the_case_officer_stays(
     application = workflow.application_pass_review(application=application, by=verifier2)
     assert application.status == S.FIELD_VERIFICATION
     assert application.case_officer == verifier
-    assert list(selectors.officer_queue(verifier)) == [application]
+    assert list(selectors.queue_for(verifier)) == [application]
+    assert list(selectors.queue_for(verifier2)) == []
 
 
-def test_officer_queue_lists_the_oldest_waiting_case_first(applicant, programme, verifier):
-    now = timezone.now()
-    cases = []
-    for days in (2, 9, 5):
-        company = CompanyFactory(members=[applicant])
-        made = application_services.application_create(
-            by=applicant, programme=programme, company=company
-        )
-        cases.append(
-            put_in_state(
-                made,
-                S.UNDER_REVIEW,
-                case_officer=verifier,
-                status_changed_at=now - dt.timedelta(days=days),
-            )
-        )
-    put_in_state(cases[0], S.RECOMMENDED, case_officer=verifier)  # no longer in the queue
-    assert list(selectors.officer_queue(verifier)) == [cases[1], cases[2]]
+def _waiting_case(applicant, programme, state: str, days: float, **fields: object) -> Application:
+    company = CompanyFactory(members=[applicant])
+    made = application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
+    return put_in_state(
+        made, state, status_changed_at=timezone.now() - dt.timedelta(days=days), **fields
+    )
 
 
-def test_cases_past_service_level_are_those_waiting_on_an_officer_too_long(
-    applicant, programme, verifier, settings
+def test_queue_lists_the_oldest_waiting_case_first(applicant, programme, verifier):
+    cases = [
+        _waiting_case(applicant, programme, S.UNDER_REVIEW, days, case_officer=verifier)
+        for days in (2, 9, 5)
+    ]
+    put_in_state(cases[0], S.RECOMMENDED, case_officer=verifier)  # no longer the verifier's
+    assert list(selectors.queue_for(verifier)) == [cases[1], cases[2]]
+
+
+def test_each_role_queue_holds_the_cases_waiting_on_it(
+    applicant, programme, verifier, verifier2, approver, finance, auditor
+):
+    def case(state: str, officer=None) -> Application:
+        return _waiting_case(applicant, programme, state, 1, case_officer=officer)
+
+    untaken = case(S.SUBMITTED)
+    reviewing = case(S.UNDER_REVIEW, verifier)
+    visiting = case(S.FIELD_VERIFICATION, verifier)
+    others = case(S.UNDER_REVIEW, verifier2)
+    recommended = case(S.RECOMMENDED, verifier)
+    approved = case(S.APPROVED, verifier)
+    for state in (S.DRAFT, S.REVISION_REQUESTED, S.DISBURSED, S.REJECTED, S.WITHDRAWN):
+        case(state, verifier)  # waiting on the applicant, or finished
+
+    assert set(selectors.queue_for(verifier)) == {untaken, reviewing, visiting}
+    assert set(selectors.queue_for(verifier2)) == {untaken, others}
+    assert list(selectors.queue_for(approver)) == [recommended]
+    assert list(selectors.queue_for(finance)) == [approved]
+    assert list(selectors.queue_for(auditor)) == []
+    assert list(selectors.queue_for(applicant)) == []
+
+
+def test_a_user_with_two_roles_has_both_queues(applicant, programme, verifier):
+    both = UserFactory(username="hana", roles=[VERIFIER, APPROVER])
+    untaken = _waiting_case(applicant, programme, S.SUBMITTED, 3)
+    recommended = _waiting_case(applicant, programme, S.RECOMMENDED, 2, case_officer=verifier)
+    assert list(selectors.queue_for(both)) == [untaken, recommended]
+
+
+def test_a_case_of_the_officers_own_company_is_not_in_their_queue(
+    applicant, company, programme, application
+):
+    member_approver = UserFactory(username="hana", roles=[APPROVER])
+    company.members.add(member_approver)
+    put_in_state(application, S.RECOMMENDED)
+    assert list(selectors.queue_for(member_approver)) == []
+    assert list(selectors.queue_for(UserFactory(roles=[APPROVER]))) == [application]
+
+
+def test_cases_past_service_level_are_those_waiting_in_the_queue_too_long(
+    applicant, programme, verifier, approver, settings
 ):
     settings.CASE_SLA_DAYS = 14
     now = timezone.now()
 
     def case(state: str, days: float) -> Application:
-        company = CompanyFactory(members=[applicant])
-        made = application_services.application_create(
-            by=applicant, programme=programme, company=company
-        )
-        return put_in_state(
-            made,
-            state,
-            case_officer=verifier,
-            status_changed_at=now - dt.timedelta(days=days),
-        )
+        return _waiting_case(applicant, programme, state, days, case_officer=verifier)
 
-    late = [
-        case(S.SUBMITTED, 20),
-        case(S.UNDER_REVIEW, 15),
-        case(S.FIELD_VERIFICATION, 14.01),
-    ]
+    late = [case(S.UNDER_REVIEW, 20), case(S.FIELD_VERIFICATION, 14.01)]
     case(S.UNDER_REVIEW, 13.99)  # within the service level
-    case(S.RECOMMENDED, 30)  # waits on an approver, not a verifier
+    late_recommended = case(S.RECOMMENDED, 30)  # waits on an approver, not a verifier
     case(S.REVISION_REQUESTED, 30)  # waits on the applicant
     case(S.DRAFT, 30)
-    assert list(selectors.cases_past_service_level(now)) == [late[0], late[1], late[2]]
+    assert list(selectors.cases_past_service_level(verifier, now)) == late
+    assert list(selectors.cases_past_service_level(approver, now)) == [late_recommended]
 
 
 def test_queues_by_officer_counts_open_and_late_cases_per_verifier(
