@@ -236,14 +236,14 @@ def programme_update(
 
 def _require_no_reference(programme: Programme, *, year: int) -> None:
     """The year is fixed once an application has a reference: references carry it."""
-    # Take what a first submission takes, in its order (its application, then the counter):
-    # a submission has either committed its reference before the check below, or waits for
-    # this change and then reads the new year (workflow.actions._next_reference).
+    # Take what a submission takes, in its order (its application, then the counter): it
+    # has either committed its reference before the check below, or waits for this change
+    # and then reads the new year (workflow.actions._next_reference). A counter not yet
+    # made is not made here: the submission making it waits for this programme row.
     stale.lock_in_order(
         Application.objects.filter(programme=programme, status__in=Application.OPEN_STATUSES)
     )
-    ReferenceCounter.objects.get_or_create(programme=programme)
-    ReferenceCounter.objects.select_for_update().get(programme=programme)
+    list(ReferenceCounter.objects.select_for_update().filter(programme=programme))
     if Application.objects.filter(programme=programme, reference__isnull=False).exists():
         raise ServiceError(
             "invalid_transition",
