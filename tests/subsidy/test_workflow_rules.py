@@ -732,9 +732,7 @@ def test_a_user_with_two_roles_has_both_queues(applicant, programme, verifier):
     assert list(selectors.queue_for(both)) == [untaken, recommended]
 
 
-def test_a_case_of_the_officers_own_company_is_not_in_their_queue(
-    applicant, company, programme, application
-):
+def test_a_case_of_the_officers_own_company_is_not_in_their_queue(company, application):
     member_approver = UserFactory(username="hana", roles=[APPROVER])
     company.members.add(member_approver)
     put_in_state(application, S.RECOMMENDED)
