@@ -132,7 +132,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 ErrorSerializer = inline_serializer(
     name="Error",
     fields={
-        "code": serializers.CharField(help_text="Machine code: invalid, forbidden, four_eyes, ..."),
+        "code": serializers.CharField(
+            help_text="Machine code: invalid, forbidden, four_eyes, conflict_of_interest, ..."
+        ),
         "detail": serializers.CharField(help_text="A sentence in the caller's language."),
         "errors": serializers.DictField(
             required=False,
@@ -159,8 +161,8 @@ ERROR_RESPONSES = {
     401: OpenApiResponse(ErrorSerializer, description="No or bad credentials."),
     403: OpenApiResponse(
         ErrorSerializer,
-        description="Role may not do this (forbidden, four_eyes), or a session without its "
-        "CSRF token (csrf_failed).",
+        description="Role may not do this (forbidden, four_eyes, conflict_of_interest), or a "
+        "session without its CSRF token (csrf_failed).",
     ),
     404: OpenApiResponse(ErrorSerializer, description="Not found, or not yours."),
     409: OpenApiResponse(ErrorSerializer, description="The state forbids it."),

@@ -10,6 +10,7 @@ STATUS_BY_CODE = {
     "forbidden": 403,
     "csrf_failed": 403,
     "four_eyes": 403,
+    "conflict_of_interest": 403,
     "not_found": 404,
     "invalid_transition": 409,
     "budget_exhausted": 409,

@@ -1,13 +1,15 @@
 """Every non-trivial read: what a user may see, the budget, the queue, the history."""
 
 import datetime as dt
-from operator import itemgetter
+from functools import reduce
+from operator import itemgetter, or_
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from accounts.roles import APPROVER, FINANCE, VERIFIER
 from config.json_io import local_timestamps
 from subsidy.access import applications_visible_to
 from subsidy.engine import rules
@@ -131,22 +133,46 @@ def programme_budget(programme: Programme) -> dict[str, int]:
     }
 
 
-def cases_past_service_level(now: dt.datetime | None = None) -> QuerySet[Application]:
-    """Cases waiting on an officer longer than CASE_SLA_DAYS, with their case officer."""
-    now = now or timezone.now()
-    limit = now - dt.timedelta(days=settings.CASE_SLA_DAYS)
-    return (
-        Application.objects.filter(
-            status__in=[
-                Application.Status.SUBMITTED,
-                Application.Status.UNDER_REVIEW,
-                Application.Status.FIELD_VERIFICATION,
-            ],
-            status_changed_at__lt=limit,
+# DOMAIN.md "Notices": whom a case waits on, by its state. A submitted case nobody has taken
+# is every verifier's; under review and field verification its case officer's; recommended
+# every approver's; approved every finance officer's.
+CASE_OFFICER_STATUSES = (Application.Status.UNDER_REVIEW, Application.Status.FIELD_VERIFICATION)
+QUEUE_ROLES = (VERIFIER, APPROVER, FINANCE)
+
+
+def waiting_queue_filter(role: str, user: User) -> Q | None:
+    """The cases waiting on `user` in `role`, as a filter; None for a role without a queue."""
+    if role == VERIFIER:
+        return Q(status=Application.Status.SUBMITTED, case_officer__isnull=True) | Q(
+            status__in=CASE_OFFICER_STATUSES, case_officer=user
         )
-        .select_related("company", "case_officer")
-        .order_by("status_changed_at")
+    if role == APPROVER:
+        return Q(status=Application.Status.RECOMMENDED)
+    if role == FINANCE:
+        return Q(status=Application.Status.APPROVED)
+    return None
+
+
+def queue_for(user: User) -> QuerySet[Application]:
+    """The cases waiting on this user in every role they hold, oldest waiting first."""
+    parts = [waiting_queue_filter(role, user) for role in QUEUE_ROLES if user.has_role(role)]
+    parts = [part for part in parts if part is not None]
+    if not parts:
+        return Application.objects.none()
+    return (
+        Application.objects.filter(reduce(or_, parts))
+        # Its own company's cases wait on other officers: a member takes no officer action
+        # on them (workflow.transitions.conflict_of_interest).
+        .exclude(company__members=user)
+        .select_related("company", "programme")
+        .order_by("status_changed_at", "pk")
     )
+
+
+def cases_past_service_level(user: User, now: dt.datetime | None = None) -> QuerySet[Application]:
+    """The cases in this user's queue that have waited longer than CASE_SLA_DAYS."""
+    limit = (now or timezone.now()) - dt.timedelta(days=settings.CASE_SLA_DAYS)
+    return queue_for(user).filter(status_changed_at__lt=limit)
 
 
 def application_history(application: Application) -> list[dict]:

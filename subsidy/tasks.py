@@ -75,7 +75,7 @@ def requeue_stuck_notices() -> int:
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=360)
 def send_sla_digests() -> int:
-    """Beat, daily: one digest per verifier of their cases waiting past the service level."""
+    """Beat, daily: one digest per officer of the cases in their queues past the service level."""
     return len(notices.create_sla_digests())
 
 

@@ -14,11 +14,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.roles import APPLICANT, VERIFIER
+from accounts.roles import APPLICANT
 from config.errors import ServiceError
 from subsidy import jobs
 from subsidy.models import Application, Notice
-from subsidy.selectors import cases_past_service_level
+from subsidy.selectors import QUEUE_ROLES, cases_past_service_level
 
 ACTION_KINDS = {
     "submit": Notice.Kind.SUBMITTED,
@@ -163,29 +163,29 @@ def on_transition(
 
 
 def create_sla_digests(today: dt.date | None = None) -> list[Notice]:
-    """One digest per verifier per day listing their cases waiting past the service level."""
+    """One digest per officer per day listing the cases waiting in their queues too long."""
     today = today or timezone.localdate()
-    cases = cases_past_service_level().filter(case_officer__isnull=False)
-    by_officer: dict[int, list[Application]] = {}
-    for case in cases:
-        by_officer.setdefault(case.case_officer_id, []).append(case)
     officers = (
         get_user_model()
-        .objects.filter(pk__in=by_officer, is_active=True, groups__name=VERIFIER)
+        .objects.filter(is_active=True, groups__name__in=QUEUE_ROLES)
         .distinct()
         .order_by("pk")
     )
     drafts = []
     for officer in officers:
+        cases = list(cases_past_service_level(officer))
+        if not cases:
+            continue
         items = [
             {
                 "reference": c.reference or f"#{c.pk}",
                 "company": c.company.name,
                 "status": c.status,
                 "since": timezone.localtime(c.status_changed_at).date().isoformat(),
+                "days": (today - timezone.localtime(c.status_changed_at).date()).days,
                 "url": case_url(c.pk),
             }
-            for c in by_officer[officer.pk]
+            for c in cases
         ]
         with translation.override(_language(officer)):
             subject = _("%(n)s cases waiting longer than %(days)s days") % {

@@ -9,12 +9,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from config.errors import ServiceError
 from subsidy import audit, jobs, validators
 from subsidy.engine import rules, stale
 from subsidy.models import (
     Application,
     Programme,
     ProgrammeRate,
+    ReferenceCounter,
 )
 from subsidy.selectors import programme_spent
 from subsidy.services.inputs import _whole_number_errors
@@ -186,6 +188,7 @@ def programme_update(
     require_superuser(by)
     # The budget check must see every approval: approvals lock this row too.
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    year_before = programme.year
     before = audit.snapshot(programme, PROGRAMME_FIELDS)
     rates_before = _rates_plain(programme)
     for name, value in fields.items():
@@ -193,6 +196,8 @@ def programme_update(
             setattr(programme, name, value)
     parsed, errors = _programme_input_errors(rates, fields, required=False)
     _programme_check(programme, errors)
+    if programme.year != year_before:
+        _require_no_reference(programme, year=year_before)
     try:
         with transaction.atomic():
             programme.save()
@@ -227,6 +232,27 @@ def programme_update(
             changes=changes,
         )
     return programme
+
+
+def _require_no_reference(programme: Programme, *, year: int) -> None:
+    """The year is fixed once an application has a reference: references carry it."""
+    # Take what a submission takes, in its order (its application, then the counter): it
+    # has either committed its reference before the check below, or waits for this change
+    # and then reads the new year (workflow.actions._next_reference). A counter not yet
+    # made is not made here: the submission making it waits for this programme row.
+    stale.lock_in_order(
+        Application.objects.filter(programme=programme, status__in=Application.OPEN_STATUSES)
+    )
+    list(ReferenceCounter.objects.select_for_update().filter(programme=programme))
+    if Application.objects.filter(programme=programme, reference__isnull=False).exists():
+        raise ServiceError(
+            "invalid_transition",
+            _(
+                "The programme's year cannot change: its applications already have reference "
+                "numbers carrying the year %(year)s."
+            )
+            % {"year": year},
+        )
 
 
 def programme_mark_stale(programme: Programme) -> None:

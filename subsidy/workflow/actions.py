@@ -138,17 +138,34 @@ def _missing_for_submission(application: Application) -> list[str]:
     return missing
 
 
+def _ensure_reference_counter(programme_id: int) -> None:
+    """Make the programme's counter, if missing, before any application row is locked.
+
+    A new counter's foreign key is checked at commit (deferred), with a share lock on the
+    programme row: taken then, after the application rows, it could wait for a
+    programme_update or an approval that holds the programme and waits for those rows.
+    Locking the programme first keeps their order: programme, applications, counter.
+    """
+    if ReferenceCounter.objects.filter(programme_id=programme_id).exists():
+        return
+    list(Programme.objects.select_for_update(no_key=True).filter(pk=programme_id).values("pk"))
+    ReferenceCounter.objects.get_or_create(programme_id=programme_id)
+
+
 def _next_reference(programme: Programme) -> str:
     """Next number of the programme's counter; the row lock makes it gap-free and unique."""
-    ReferenceCounter.objects.get_or_create(programme=programme)
     counter = ReferenceCounter.objects.select_for_update().get(programme=programme)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
-    return f"RMP-{programme.year}-{counter.last_number:06d}"
+    # Read under the counter's lock, not from the row loaded before it: a change of year
+    # holds the counter too (programme_update), so the reference carries the year it commits.
+    year = Programme.objects.values_list("year", flat=True).get(pk=programme.pk)
+    return f"RMP-{year}-{counter.last_number:06d}"
 
 
 @transaction.atomic
 def application_submit(*, application: Application, by: User) -> Application:
+    _ensure_reference_counter(application.programme_id)
     application, t, rivals = _begin(application, by, "submit", affects=_rivals)
     require_state(t, application)
     first = application.submitted_at is None

@@ -88,6 +88,11 @@ def acts_as(user: User, transition: Transition, application: Application) -> boo
     return True
 
 
+def conflict_of_interest(user: User, transition: Transition, application: Application) -> bool:
+    """A member of the applicant company takes no officer action on its applications."""
+    return transition.role != APPLICANT and is_member(application.company, user)
+
+
 def four_eyes_conflict(user: User, application: Application) -> bool:
     return AuditEntry.objects.filter(
         application_id=application.pk,
@@ -98,7 +103,8 @@ def four_eyes_conflict(user: User, application: Application) -> bool:
 
 
 def resolve(user: User, application: Application, action: str) -> Transition:
-    """404, then 403 (role, four eyes); the state check (409) is left to the caller's order."""
+    """404, then 403 (role, conflict of interest, four eyes); the state check (409) is left to
+    the caller's order."""
     if not can_see_application(application, user):
         raise not_found()
     rows = [t for t in TRANSITIONS if t.action == action]
@@ -111,6 +117,13 @@ def resolve(user: User, application: Application, action: str) -> Transition:
     mine = [t for t in rows if acts_as(user, t, application)]
     if not mine:
         raise ServiceError("forbidden", _("Your role may not take this action."))
+    # Whatever other roles they hold: an applicant who is also an approver still withdraws.
+    mine = [t for t in mine if not conflict_of_interest(user, t, application)]
+    if not mine:
+        raise ServiceError(
+            "conflict_of_interest",
+            _("You belong to this company; another officer must handle its applications."),
+        )
     here = [t for t in mine if application.status in t.sources]
     if not here and any(application.status in t.sources for t in rows):
         raise ServiceError(
@@ -145,6 +158,7 @@ def available_actions(*, application: Application, user: User) -> list[dict]:
                 t.action == action
                 and application.status in t.sources
                 and acts_as(user, t, application)
+                and not conflict_of_interest(user, t, application)
             ):
                 if action == "approve" and four_eyes_conflict(user, application):
                     break

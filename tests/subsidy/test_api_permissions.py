@@ -11,9 +11,10 @@ from functools import cached_property
 
 import pytest
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from rest_framework.test import APIClient
 
-from accounts.roles import APPLICANT
+from accounts.roles import APPLICANT, APPROVER, VERIFIER, grant_role
 from subsidy.engine import computation
 from subsidy.models import Application, Notice
 from subsidy.services import documents as document_services
@@ -567,8 +568,6 @@ def test_transition_matrix(request, company, role, state, payload, expected) -> 
 
 
 def test_approver_who_reviewed_the_case_may_not_approve_it(company, approver) -> None:
-    from accounts.roles import VERIFIER, grant_role
-
     grant_role(approver, VERIFIER)
     application = in_state(company, S.UNDER_REVIEW)
     client = client_for(approver)
@@ -581,6 +580,46 @@ def test_approver_who_reviewed_the_case_may_not_approve_it(company, approver) ->
 
     assert response.status_code == 403
     assert response.json()["code"] == "four_eyes"
+
+
+def test_an_approver_who_belongs_to_the_company_may_not_approve_its_case(company) -> None:
+    member = UserFactory(username="irma", roles=[APPLICANT, APPROVER])
+    company.members.add(member)
+    application = in_state(company, S.RECOMMENDED)
+    client = client_for(member)
+    url = f"/api/v1/applications/{application.pk}/transitions/"
+
+    response = client.post(url, {"action": "approve"}, format="json")
+
+    assert response.status_code == 403
+    with translation.override("id"):
+        expected = gettext(
+            "You belong to this company; another officer must handle its applications."
+        )
+    assert response.json() == {"code": "conflict_of_interest", "detail": expected}
+    application.refresh_from_db()
+    assert (application.status, application.approved_amount) == (S.RECOMMENDED, None)
+    offered = client.get(url).json()
+    assert [a["action"] for a in offered] == ["withdraw"]
+    withdrawn = client.post(url, {"action": "withdraw"}, format="json")
+    assert (withdrawn.status_code, withdrawn.json()["status"]) == (200, S.WITHDRAWN)
+
+
+def test_a_verifier_who_belongs_to_the_company_may_not_take_its_case(company) -> None:
+    member = UserFactory(username="joko", roles=[VERIFIER])
+    company.members.add(member)
+    application = in_state(company, S.SUBMITTED)
+
+    response = client_for(member).post(
+        f"/api/v1/applications/{application.pk}/transitions/",
+        {"action": "start_review"},
+        format="json",
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "conflict_of_interest"
+    application.refresh_from_db()
+    assert (application.status, application.case_officer) == (S.SUBMITTED, None)
 
 
 @pytest.mark.parametrize("role", ROLES[1:])

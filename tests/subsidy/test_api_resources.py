@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from subsidy.engine import computation
@@ -61,6 +62,37 @@ def test_programme_partial_update_keeps_the_rates_it_does_not_send(superuser, pr
     assert response.status_code == 200
     assert response.json()["name"] == "Program Baru"
     assert len(response.json()["rates"]) == 4
+
+
+def test_programme_year_is_locked_once_an_application_has_a_reference(superuser, company):
+    application = in_state(company, S.SUBMITTED)
+    programme = application.programme
+    client = client_for(superuser)
+
+    response = client.patch(
+        f"/api/v1/programmes/{programme.pk}/", {"year": programme.year + 1}, format="json"
+    )
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "invalid_transition"
+    with translation.override("id"):
+        assert body["detail"] == gettext(
+            "The programme's year cannot change: its applications already have reference "
+            "numbers carrying the year %(year)s."
+        ) % {"year": programme.year}
+    assert client.get(f"/api/v1/programmes/{programme.pk}/").json()["year"] == programme.year
+
+
+def test_programme_year_changes_while_no_application_has_a_reference(superuser, company):
+    programme = in_state(company, S.DRAFT).programme
+
+    response = client_for(superuser).patch(
+        f"/api/v1/programmes/{programme.pk}/", {"year": programme.year + 1}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["year"] == programme.year + 1
 
 
 def test_programme_rates_are_replaced_only_as_a_set_of_four(superuser, programme):

@@ -11,9 +11,9 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
-from accounts.roles import APPLICANT, VERIFIER
+from accounts.roles import APPLICANT, APPROVER, VERIFIER
 from config.celery_app import app as celery_app
 from subsidy import tasks
 from subsidy.models import Application, Notice
@@ -588,7 +588,7 @@ def test_sla_digest_is_one_email_per_verifier_listing_their_late_cases(
     late = [_waiting(verifier, 15), _waiting(verifier, 30, status="field_verification")]
     late2 = _waiting(verifier2, 20)
     on_time = _waiting(verifier, 13)
-    _waiting(verifier2, 40, status=Application.Status.APPROVED)  # not waiting on an officer
+    _waiting(verifier2, 40, status=Application.Status.APPROVED)  # finance's, and there is none
 
     with send():
         assert tasks.send_sla_digests.delay().get() == 2
@@ -601,8 +601,99 @@ def test_sla_digest_is_one_email_per_verifier_listing_their_late_cases(
     assert late2.reference not in body
     assert late2.reference in messages[verifier2.email].body
     assert messages[verifier2.email].body.count("RMP-2100-") == 1
-    assert f"/api/v1/applications/{late[0].pk}/" in body
+    assert notices.case_url(late[0].pk) in body
     assert Notice.objects.filter(kind="reminder", recipient=verifier).count() == 1
+
+
+def _days_waiting(language: str, days: int) -> str:
+    with translation.override(language):
+        return ngettext("waiting %(days)s day", "waiting %(days)s days", days) % {"days": days}
+
+
+@pytest.mark.django_db
+def test_sla_digest_reaches_every_officer_with_a_late_case_in_their_queue(
+    verifier, verifier2, approver, finance, auditor, settings, send
+):
+    settings.CASE_SLA_DAYS = 14
+    untaken = _waiting(None, 20, status=Application.Status.SUBMITTED)
+    reviewing = _waiting(verifier, 15)
+    visiting = _waiting(verifier2, 30, status=Application.Status.FIELD_VERIFICATION)
+    recommended = _waiting(verifier, 16, status=Application.Status.RECOMMENDED)
+    approved = _waiting(verifier, 17, status=Application.Status.APPROVED)
+    # Within the service level, waiting on the applicant, or finished: nobody is reminded.
+    _waiting(None, 13, status=Application.Status.SUBMITTED)
+    _waiting(verifier2, 13, status=Application.Status.RECOMMENDED)
+    _waiting(verifier, 30, status=Application.Status.REVISION_REQUESTED)
+    _waiting(verifier, 30, status=Application.Status.DISBURSED)
+
+    with send():
+        assert tasks.send_sla_digests.delay().get() == 4
+
+    messages = _by_recipient(mail.outbox)
+    assert set(messages) == {verifier.email, verifier2.email, approver.email, finance.email}
+    expected = {
+        verifier.email: [untaken, reviewing],
+        verifier2.email: [visiting, untaken],
+        approver.email: [recommended],
+        finance.email: [approved],
+    }
+    for address, cases in expected.items():
+        body = messages[address].body
+        assert body.count("RMP-2100-") == len(cases), body
+        lines = [line for line in body.splitlines() if line.startswith("- ")]
+        assert [line.split()[1] for line in lines] == [c.reference for c in cases]  # oldest first
+        for case, line in zip(cases, lines, strict=True):
+            waited = (timezone.localdate() - timezone.localtime(case.status_changed_at).date()).days
+            assert case.company.name in line
+            assert _days_waiting("id", waited) in line
+            assert line.endswith(notices.case_url(case.pk))
+    assert _days_waiting("id", 20) in messages[verifier.email].body
+    assert Notice.objects.filter(kind="reminder", recipient=auditor).count() == 0
+
+
+@pytest.mark.django_db
+def test_sla_digest_reminds_nobody_of_cases_within_the_service_level(
+    verifier, approver, finance, settings, send
+):
+    settings.CASE_SLA_DAYS = 14
+    for status in ("submitted", "under_review", "recommended", "approved"):
+        _waiting(verifier if status == "under_review" else None, 13, status=status)
+    with send():
+        assert tasks.send_sla_digests.delay().get() == 0
+    assert mail.outbox == []
+    assert not Notice.objects.filter(kind="reminder").exists()
+
+
+@pytest.mark.django_db
+def test_sla_digest_gives_an_officer_with_two_roles_one_digest_listing_both_queues(
+    verifier, settings, send
+):
+    settings.CASE_SLA_DAYS = 14
+    both = UserFactory(username="hana", roles=[VERIFIER, APPROVER])
+    untaken = _waiting(None, 20, status=Application.Status.SUBMITTED)
+    recommended = _waiting(verifier, 18, status=Application.Status.RECOMMENDED)
+
+    with send():
+        tasks.send_sla_digests.delay()
+    with send():
+        assert tasks.send_sla_digests.delay().get() == 0  # run twice: no second digest
+
+    digests = [m for m in mail.outbox if m.to == [both.email]]
+    assert len(digests) == 1
+    assert untaken.reference in digests[0].body
+    assert recommended.reference in digests[0].body
+    assert Notice.objects.filter(kind="reminder", recipient=both).count() == 1
+    assert [m.to for m in mail.outbox].count([verifier.email]) == 1
+
+
+@pytest.mark.django_db
+def test_sla_digest_leaves_out_a_case_of_the_officers_own_company(approver, settings, send):
+    settings.CASE_SLA_DAYS = 14
+    own = _waiting(None, 20, status=Application.Status.RECOMMENDED)
+    own.company.members.add(approver)
+    with send():
+        assert tasks.send_sla_digests.delay().get() == 0
+    assert mail.outbox == []
 
 
 @pytest.mark.django_db

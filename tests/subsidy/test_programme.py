@@ -12,8 +12,9 @@ from subsidy import audit
 from subsidy.models import Application, AuditEntry, Programme, ProgrammeRate
 from subsidy.services import applications as application_services
 from subsidy.services import programmes as programme_services
+from subsidy.workflow import actions as workflow
 from tests.factories import ApplicationFactory, CompanyFactory, UserFactory
-from tests.utils import item_data
+from tests.utils import complete_application, item_data
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +125,68 @@ def test_programme_create_refuses_what_domain_md_forbids(superuser, field, overr
 def test_programme_year_is_unique(superuser):
     programme_services.programme_create(by=superuser, **programme_data(year=2002))
     refused("year", programme_services.programme_create, by=superuser, **programme_data(year=2002))
+
+
+# --- The year once a reference carries it --------------------------------------------------
+
+
+def _submitted(programme, applicant, company) -> Application:
+    application = application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
+    complete_application(application, applicant)
+    return workflow.application_submit(application=application, by=applicant)
+
+
+def test_programme_year_cannot_change_once_an_application_has_a_reference(
+    superuser, programme, applicant, company
+):
+    year = programme.year
+    application = _submitted(programme, applicant, company)
+    assert application.reference == f"RMP-{year}-000001"
+    entries = AuditEntry.objects.count()
+
+    with pytest.raises(ServiceError) as caught:
+        programme_services.programme_update(programme=programme, by=superuser, year=year + 1)
+
+    assert (caught.value.code, caught.value.status) == ("invalid_transition", 409)
+    assert str(year) in str(caught.value.detail)
+    programme.refresh_from_db()
+    application.refresh_from_db()
+    assert (programme.year, application.reference) == (year, f"RMP-{year}-000001")
+    assert AuditEntry.objects.count() == entries
+
+
+def test_programme_with_references_keeps_taking_other_changes_and_its_own_year(
+    superuser, programme, applicant, company
+):
+    _submitted(programme, applicant, company)
+    changed = programme_services.programme_update(
+        programme=programme, by=superuser, year=programme.year, name="Program Baru"
+    )
+    assert changed.name == "Program Baru"
+
+
+def test_programme_year_may_change_while_its_applications_are_drafts_and_then_numbers_them(
+    superuser, programme, applicant, company
+):
+    draft = application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
+    new_year = programme.year + 50
+    programme_services.programme_update(programme=programme, by=superuser, year=new_year)
+    complete_application(draft, applicant)
+    submitted = workflow.application_submit(application=draft, by=applicant)
+    assert submitted.reference == f"RMP-{new_year}-000001"
+
+
+def test_programme_year_refusal_comes_after_the_field_checks(
+    superuser, programme, applicant, company
+):
+    _submitted(programme, applicant, company)
+    with pytest.raises(ValidationError) as caught:
+        programme_services.programme_update(programme=programme, by=superuser, year="tahun")
+    assert "year" in caught.value.message_dict
 
 
 @pytest.mark.parametrize(

@@ -230,6 +230,43 @@ def test_parallel_submissions_get_gap_free_unique_references():
     assert audit.verify().intact
 
 
+def test_a_year_change_racing_first_submissions_leaves_no_reference_of_another_year():
+    superuser = UserFactory(is_superuser=True)
+    applicant = UserFactory(roles=[APPLICANT])
+    for round_ in range(4):
+        programme = ProgrammeFactory(year=2030 + round_, required_documents=[])
+        drafts = []
+        for _ in range(THREADS - 1):
+            company = CompanyFactory(members=[applicant])
+            draft = application_services.application_create(
+                by=applicant, programme=programme, company=company
+            )
+            application_services.item_create(application=draft, by=applicant, **item_data())
+            drafts.append(draft)
+
+        def work(index: int, programme=programme, drafts=drafts) -> str:
+            if index == 0:
+                return outcome(
+                    lambda: programme_services.programme_update(
+                        programme=programme, by=superuser, year=programme.year + 10
+                    )
+                )
+            return outcome(
+                lambda: workflow.application_submit(application=drafts[index - 1], by=applicant)
+            )
+
+        results = run_in_threads(THREADS, work)
+
+        programme.refresh_from_db()
+        assert results[0] in {"ok", "invalid_transition"}
+        assert results[1:] == ["ok"] * (THREADS - 1)
+        references = Application.objects.filter(programme=programme).values_list(
+            "reference", flat=True
+        )
+        assert sorted(references) == [f"RMP-{programme.year}-{n:06d}" for n in range(1, THREADS)]
+    assert audit.verify().intact
+
+
 def test_the_trail_verifies_while_transitions_are_recorded():
     """A verification running beside live transitions must not report a changed tail."""
     programme = ProgrammeFactory(required_documents=[])

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts.roles import APPROVER, VERIFIER
+from accounts.roles import APPLICANT, APPROVER, FINANCE, VERIFIER
 from config.errors import ServiceError
 from subsidy import selectors
 from subsidy.models import (
@@ -115,6 +115,88 @@ def test_four_eyes_lets_a_dual_role_officer_approve_a_case_they_did_not_review(
         application, passed_by=verifier, recommended_by=verifier, verifier=verifier
     )
     application = workflow.application_approve(application=application, by=reviewer_and_approver)
+    assert application.status == S.APPROVED
+
+
+# --- Conflict of interest ------------------------------------------------------------------
+
+
+@pytest.fixture
+def member_officer(company):
+    """An applicant of the company who also holds every officer role."""
+    user = UserFactory(username="irma", roles=[APPLICANT, VERIFIER, APPROVER, FINANCE])
+    company.members.add(user)
+    return user
+
+
+OFFICER_STEPS = [
+    ("start_review", S.SUBMITTED, {}),
+    ("request_revision", S.UNDER_REVIEW, {"comment": "Lengkapi faktur."}),
+    ("pass_review", S.UNDER_REVIEW, {}),
+    ("reject", S.UNDER_REVIEW, {"comment": "Bukan IKM."}),
+    ("recommend", S.FIELD_VERIFICATION, {"checklist": CHECKLIST}),
+    ("reject", S.FIELD_VERIFICATION, {"comment": "Mesin tidak ada."}),
+    ("approve", S.RECOMMENDED, {}),
+    ("reject", S.RECOMMENDED, {"comment": "Anggaran lain."}),
+    ("reject", S.APPROVED, {"comment": "Dokumen palsu."}),
+    ("disburse", S.APPROVED, {"transfer_reference": "TRF-1", "transferred_on": "2026-01-02"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "payload"), OFFICER_STEPS, ids=[f"{a}-{s}" for a, s, _ in OFFICER_STEPS]
+)
+def test_a_member_of_the_company_takes_no_officer_action_on_its_case(
+    application, member_officer, action, state, payload
+):
+    application = put_in_state(application, state)
+    before = AuditEntry.objects.count()
+
+    error = refused(
+        getattr(workflow, f"application_{action}"),
+        application=application,
+        by=member_officer,
+        **payload,
+    )
+
+    assert (error.code, error.status) == ("conflict_of_interest", 403)
+    application.refresh_from_db()
+    assert application.status == state
+    assert AuditEntry.objects.count() == before
+
+
+@pytest.mark.parametrize("state", [S.SUBMITTED, S.UNDER_REVIEW, S.RECOMMENDED, S.APPROVED])
+def test_a_member_of_the_company_is_offered_only_applicant_actions(
+    application, member_officer, state
+):
+    application = put_in_state(application, state)
+    offered = transitions.available_actions(application=application, user=member_officer)
+    expected = [] if state == S.APPROVED else ["withdraw"]
+    assert [a["action"] for a in offered] == expected
+
+
+def test_a_member_of_the_company_who_is_an_officer_still_submits_and_withdraws(
+    application, member_officer
+):
+    complete_application(application, member_officer)
+    application = workflow.application_submit(application=application, by=member_officer)
+    assert application.status == S.SUBMITTED
+    application = workflow.application_withdraw(application=application, by=member_officer)
+    assert application.status == S.WITHDRAWN
+
+
+def test_a_member_without_the_applicant_role_is_in_conflict_too(application, company, approver):
+    company.members.add(approver)
+    application = put_in_state(application, S.RECOMMENDED)
+    error = refused(workflow.application_approve, application=application, by=approver)
+    assert error.code == "conflict_of_interest"
+    assert transitions.available_actions(application=application, user=approver) == []
+
+
+def test_an_officer_of_another_company_is_not_in_conflict(application, other_company, approver):
+    other_company.members.add(approver)
+    application = put_in_state(application, S.RECOMMENDED)
+    application = workflow.application_approve(application=application, by=approver)
     assert application.status == S.APPROVED
 
 
@@ -582,8 +664,11 @@ def test_company_data_is_copied_onto_the_application_at_each_submission(
 
 def test_start_review_makes_the_verifier_the_case_officer(application, verifier):
     application = put_in_state(application, S.SUBMITTED)
+    assert list(selectors.queue_for(verifier2)) == [application]  # untaken: every verifier's
     application = workflow.application_start_review(application=application, by=verifier)
     assert application.case_officer == verifier
+    assert list(selectors.queue_for(verifier)) == [application]
+    assert list(selectors.queue_for(verifier2)) == []
 
 
 def test_another_verifier_may_continue_the_case_and_the_case_officer_stays(
@@ -594,33 +679,103 @@ def test_another_verifier_may_continue_the_case_and_the_case_officer_stays(
     application = workflow.application_pass_review(application=application, by=verifier2)
     assert application.status == S.FIELD_VERIFICATION
     assert application.case_officer == verifier
+    assert list(selectors.queue_for(verifier)) == [application]
+    assert list(selectors.queue_for(verifier2)) == []
 
 
-def test_cases_past_service_level_are_those_waiting_on_an_officer_too_long(
-    applicant, programme, verifier, settings
+def _waiting_case(applicant, programme, state: str, days: float, **fields: object) -> Application:
+    company = CompanyFactory(members=[applicant])
+    made = application_services.application_create(
+        by=applicant, programme=programme, company=company
+    )
+    return put_in_state(
+        made, state, status_changed_at=timezone.now() - dt.timedelta(days=days), **fields
+    )
+
+
+def test_queue_lists_the_oldest_waiting_case_first(applicant, programme, verifier):
+    cases = [
+        _waiting_case(applicant, programme, S.UNDER_REVIEW, days, case_officer=verifier)
+        for days in (2, 9, 5)
+    ]
+    put_in_state(cases[0], S.RECOMMENDED, case_officer=verifier)  # no longer the verifier's
+    assert list(selectors.queue_for(verifier)) == [cases[1], cases[2]]
+
+
+def test_each_role_queue_holds_the_cases_waiting_on_it(
+    applicant, programme, verifier, verifier2, approver, finance, auditor
+):
+    def case(state: str, officer=None) -> Application:
+        return _waiting_case(applicant, programme, state, 1, case_officer=officer)
+
+    untaken = case(S.SUBMITTED)
+    reviewing = case(S.UNDER_REVIEW, verifier)
+    visiting = case(S.FIELD_VERIFICATION, verifier)
+    others = case(S.UNDER_REVIEW, verifier2)
+    recommended = case(S.RECOMMENDED, verifier)
+    approved = case(S.APPROVED, verifier)
+    for state in (S.DRAFT, S.REVISION_REQUESTED, S.DISBURSED, S.REJECTED, S.WITHDRAWN):
+        case(state, verifier)  # waiting on the applicant, or finished
+
+    assert set(selectors.queue_for(verifier)) == {untaken, reviewing, visiting}
+    assert set(selectors.queue_for(verifier2)) == {untaken, others}
+    assert list(selectors.queue_for(approver)) == [recommended]
+    assert list(selectors.queue_for(finance)) == [approved]
+    assert list(selectors.queue_for(auditor)) == []
+    assert list(selectors.queue_for(applicant)) == []
+
+
+def test_a_user_with_two_roles_has_both_queues(applicant, programme, verifier):
+    both = UserFactory(username="hana", roles=[VERIFIER, APPROVER])
+    untaken = _waiting_case(applicant, programme, S.SUBMITTED, 3)
+    recommended = _waiting_case(applicant, programme, S.RECOMMENDED, 2, case_officer=verifier)
+    assert list(selectors.queue_for(both)) == [untaken, recommended]
+
+
+def test_a_case_of_the_officers_own_company_is_not_in_their_queue(company, application):
+    member_approver = UserFactory(username="hana", roles=[APPROVER])
+    company.members.add(member_approver)
+    put_in_state(application, S.RECOMMENDED)
+    assert list(selectors.queue_for(member_approver)) == []
+    assert list(selectors.queue_for(UserFactory(roles=[APPROVER]))) == [application]
+
+
+def test_cases_past_service_level_are_those_waiting_in_the_queue_too_long(
+    applicant, programme, verifier, approver, settings
 ):
     settings.CASE_SLA_DAYS = 14
     now = timezone.now()
 
     def case(state: str, days: float) -> Application:
+        return _waiting_case(applicant, programme, state, days, case_officer=verifier)
+
+    late = [case(S.UNDER_REVIEW, 20), case(S.FIELD_VERIFICATION, 14.01)]
+    case(S.UNDER_REVIEW, 13.99)  # within the service level
+    late_recommended = case(S.RECOMMENDED, 30)  # waits on an approver, not a verifier
+    case(S.REVISION_REQUESTED, 30)  # waits on the applicant
+    case(S.DRAFT, 30)
+    assert list(selectors.cases_past_service_level(verifier, now)) == late
+    assert list(selectors.cases_past_service_level(approver, now)) == [late_recommended]
+
+
+def test_queues_by_officer_counts_open_and_late_cases_per_verifier(
+    applicant, programme, verifier, verifier2, settings, django_assert_max_num_queries
+):
+    settings.CASE_SLA_DAYS = 14
+    now = timezone.now()
+    for days, state in ((20, S.UNDER_REVIEW), (3, S.FIELD_VERIFICATION), (30, S.RECOMMENDED)):
         company = CompanyFactory(members=[applicant])
         made = application_services.application_create(
             by=applicant, programme=programme, company=company
         )
-        return put_in_state(
-            made,
-            state,
-            case_officer=verifier,
-            status_changed_at=now - dt.timedelta(days=days),
+        put_in_state(
+            made, state, case_officer=verifier, status_changed_at=now - dt.timedelta(days=days)
         )
 
-    late = [
-        case(S.SUBMITTED, 20),
-        case(S.UNDER_REVIEW, 15),
-        case(S.FIELD_VERIFICATION, 14.01),
-    ]
-    case(S.UNDER_REVIEW, 13.99)  # within the service level
-    case(S.RECOMMENDED, 30)  # waits on an approver, not a verifier
-    case(S.REVISION_REQUESTED, 30)  # waits on the applicant
-    case(S.DRAFT, 30)
-    assert list(selectors.cases_past_service_level(now)) == [late[0], late[1], late[2]]
+    with django_assert_max_num_queries(2):
+        queues = selectors.queues_by_officer(now=now)
+
+    assert queues == {
+        verifier.username: {"open": 2, "late": 1},
+        verifier2.username: {"open": 0, "late": 0},
+    }
