@@ -662,7 +662,7 @@ def test_company_data_is_copied_onto_the_application_at_each_submission(
 # --- Case officer and service level --------------------------------------------------------
 
 
-def test_start_review_makes_the_verifier_the_case_officer(application, verifier):
+def test_start_review_makes_the_verifier_the_case_officer(application, verifier, verifier2):
     application = put_in_state(application, S.SUBMITTED)
     assert list(selectors.queue_for(verifier2)) == [application]  # untaken: every verifier's
     application = workflow.application_start_review(application=application, by=verifier)
@@ -756,26 +756,3 @@ def test_cases_past_service_level_are_those_waiting_in_the_queue_too_long(
     case(S.DRAFT, 30)
     assert list(selectors.cases_past_service_level(verifier, now)) == late
     assert list(selectors.cases_past_service_level(approver, now)) == [late_recommended]
-
-
-def test_queues_by_officer_counts_open_and_late_cases_per_verifier(
-    applicant, programme, verifier, verifier2, settings, django_assert_max_num_queries
-):
-    settings.CASE_SLA_DAYS = 14
-    now = timezone.now()
-    for days, state in ((20, S.UNDER_REVIEW), (3, S.FIELD_VERIFICATION), (30, S.RECOMMENDED)):
-        company = CompanyFactory(members=[applicant])
-        made = application_services.application_create(
-            by=applicant, programme=programme, company=company
-        )
-        put_in_state(
-            made, state, case_officer=verifier, status_changed_at=now - dt.timedelta(days=days)
-        )
-
-    with django_assert_max_num_queries(2):
-        queues = selectors.queues_by_officer(now=now)
-
-    assert queues == {
-        verifier.username: {"open": 2, "late": 1},
-        verifier2.username: {"open": 0, "late": 0},
-    }
