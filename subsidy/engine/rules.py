@@ -450,3 +450,13 @@ def approval_refusal(
     if amount > available:
         return "budget_exhausted"
     return None
+
+
+def submission_window_open(
+    *, first_submission: bool, today: date, opens: date, closes: date
+) -> bool:
+    """DOMAIN.md: a first submission only inside the application window (dates inclusive).
+
+    A resubmission after a revision request is not bound to the window.
+    """
+    return not first_submission or opens <= today <= closes
