@@ -35,8 +35,10 @@ def rupiah(amount: int | None) -> str:
     return "Rp" + f"{amount:,}".replace(",", ".")
 
 
-def case_url(application_id: int) -> str:
-    return f"{settings.SITE_URL}/api/v1/applications/{application_id}/"
+def case_url(application_id: int, *, staff: bool) -> str:
+    """The case's page for the reader: the applicant's own page, or the office's."""
+    path = f"/office/cases/{application_id}/" if staff else f"/applications/{application_id}/"
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def _titles() -> dict[str, str]:
@@ -151,7 +153,7 @@ def on_transition(
         else "",
         "disbursed_text": rupiah(application.disbursed_amount),
         "programme_year": application.programme.year,
-        "url": case_url(application.pk),
+        "url": case_url(application.pk, staff=False),
     }
     # The audit sequence number names the transition: one notice per recipient and transition.
     _create(
@@ -183,7 +185,7 @@ def create_sla_digests(today: dt.date | None = None) -> list[Notice]:
                 "company": c.company.name,
                 "status": c.status,
                 "since": timezone.localtime(c.status_changed_at).date().isoformat(),
-                "url": case_url(c.pk),
+                "url": case_url(c.pk, staff=True),
             }
             for c in by_officer[officer.pk]
         ]
@@ -229,7 +231,7 @@ def create_draft_reminders(today: dt.date | None = None) -> list[Notice]:
                 "application": app.pk,
                 "company": app.company.name,
                 "closes": closes.isoformat(),
-                "url": case_url(app.pk),
+                "url": case_url(app.pk, staff=False),
                 "digest": False,
             }
             drafts.append(
