@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import APPLICANT, VERIFIER
 from config.errors import ServiceError
-from subsidy import jobs
+from subsidy import formats, jobs
 from subsidy.models import Application, Notice
 from subsidy.selectors import cases_past_service_level
 
@@ -29,10 +29,9 @@ ACTION_KINDS = {
 }
 
 
-def rupiah(amount: int | None) -> str:
-    if amount is None:
-        return ""
-    return "Rp" + f"{amount:,}".replace(",", ".")
+def _rupiah(amount: int | None) -> str:
+    """An amount for the notice text; none yet is left blank rather than written as Rp 0."""
+    return "" if amount is None else formats.rupiah(amount)
 
 
 def case_url(application_id: int, *, staff: bool) -> str:
@@ -146,12 +145,12 @@ def on_transition(
         "status": application.status,
         "comment": comment,
         "amount": application.approved_amount if approved else None,
-        "amount_text": rupiah(application.approved_amount) if approved else "",
+        "amount_text": _rupiah(application.approved_amount) if approved else "",
         "transfer_reference": application.transfer_reference,
         "transferred_on": application.transferred_on.isoformat()
         if application.transferred_on
         else "",
-        "disbursed_text": rupiah(application.disbursed_amount),
+        "disbursed_text": _rupiah(application.disbursed_amount),
         "programme_year": application.programme.year,
         "url": case_url(application.pk, staff=False),
     }

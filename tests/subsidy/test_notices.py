@@ -197,8 +197,8 @@ def test_approval_tells_the_amount_and_attaches_the_letter(approved, applicant):
     assert len(mail.outbox) == 2
     message = _by_recipient(mail.outbox)[applicant.email]
     assert approved.reference in message.subject
-    assert "Rp80.000.000" in message.body
-    assert "Rp80.000.000" in _html(message)
+    assert "Rp 80.000.000" in message.body
+    assert "Rp 80.000.000" in _html(message)
     assert _status("id", "approved") in message.body
     [(filename, content, mimetype)] = message.attachments
     assert mimetype == "application/pdf"
@@ -234,7 +234,7 @@ def test_disbursement_tells_the_transfer_reference(approved, finance, send):
     assert len(mail.outbox) == 2
     for message in mail.outbox:
         assert "BRI-TRF-2026-0042" in message.body
-        assert "Rp80.000.000" in message.body
+        assert "Rp 80.000.000" in message.body
         assert approved.reference in message.subject
     assert Notice.objects.filter(application=approved, kind="disbursed").count() == 2
 
