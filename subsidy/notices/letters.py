@@ -8,7 +8,6 @@ Latin-1 only, so `make run` needs nothing but Python; any other character prints
 
 import datetime as dt
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from fpdf import FPDF
@@ -21,8 +20,6 @@ from subsidy.choices import Origin
 from subsidy.engine import rules
 from subsidy.models import Application, AuditEntry
 from subsidy.serializers import finding_detail
-
-User = get_user_model()
 
 MINISTRY = "KEMENTERIAN PERINDUSTRIAN REPUBLIK INDONESIA"
 DIRECTORATE = "DIREKTORAT JENDERAL INDUSTRI KECIL, MENENGAH, DAN ANEKA"
