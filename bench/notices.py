@@ -83,7 +83,7 @@ def seed_notices(count: int, users: list[User], run: int) -> list[int]:
             "company": f"CV Bench {n}",
             "status": "submitted",
             "programme_year": 2026,
-            "url": notices.case_url(n),
+            "url": notices.case_url(n, staff=False),
         }
         title, text = notices.render("submitted", user.language, context)
         made.append(

@@ -1,15 +1,23 @@
-"""Django admin: a read-only window on the programme's data for superusers.
+"""Django admin: superusers set up programmes; everything else is a read-only window.
 
-Every change to this data goes through the services (or the workflow), which validate it,
-record it in the audit trail and mark the refund results stale; an admin form would skip all
-three. So nothing here can be added, changed or deleted: programmes are administered through
-the API (POST/PUT/PATCH /api/v1/programmes/, superusers only), and the rest by the workflow.
+Every write goes through the services, which validate it, record it in the audit trail and
+mark the refund results stale. The programme form therefore hands its values to
+programme_create/programme_update (the API's services) and shows their errors on its fields;
+the other models change only through the workflow and the API, so here they are view only.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from config.errors import ServiceError
+from subsidy import formats, validators
+from subsidy.choices import DocumentKind
+from subsidy.engine import rules
+from subsidy.services.programmes import PROGRAMME_FIELDS, programme_create, programme_update
 
 from .models import (
     Application,
@@ -20,7 +28,6 @@ from .models import (
     MachineItem,
     Notice,
     Programme,
-    ProgrammeRate,
     ReferenceCounter,
 )
 
@@ -50,23 +57,153 @@ class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
         return list(self.fields)
 
 
-class ProgrammeRateInline(ReadOnlyInline):
-    model = ProgrammeRate
-    fields = ["scale", "origin", "rate"]
+RATE_LABELS = {
+    (rules.KECIL, rules.DOMESTIC): _("Rate: small industry, domestic machine"),
+    (rules.KECIL, rules.IMPORTED): _("Rate: small industry, imported machine"),
+    (rules.MENENGAH, rules.DOMESTIC): _("Rate: medium industry, domestic machine"),
+    (rules.MENENGAH, rules.IMPORTED): _("Rate: medium industry, imported machine"),
+}
+
+
+def _rate_field(scale: str, origin: str) -> str:
+    return f"rate_{scale}_{origin}"
+
+
+class ProgrammeForm(forms.ModelForm):
+    """The programme's settings and its four rates, saved by the programme services."""
+
+    required_documents = forms.MultipleChoiceField(
+        label=_("required documents"),
+        choices=DocumentKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Programme
+        fields = PROGRAMME_FIELDS
+
+    by = None  # the superuser saving the form, set by ProgrammeAdmin.get_form
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        rates = {}
+        if self.instance.pk:
+            rates = {(r.scale, r.origin): r.rate for r in self.instance.rates.all()}
+        for (scale, origin), label in RATE_LABELS.items():
+            self.fields[_rate_field(scale, origin)] = forms.DecimalField(
+                label=label,
+                max_digits=5,
+                decimal_places=4,
+                validators=[validators.rate],
+                initial=rates.get((scale, origin)),
+                help_text=_("A fraction of the price: 0.4 is 40%."),
+            )
+
+    def _rates(self) -> list[dict]:
+        return [
+            {"scale": s, "origin": o, "rate": self.cleaned_data[_rate_field(s, o)]}
+            for s, o in RATE_LABELS
+        ]
+
+    def _post_clean(self) -> None:
+        """Save through the service: its checks are the API's, its errors go on the fields.
+
+        Django's own model validation is skipped: the service runs full_clean itself, and a
+        second, different message for the same problem would only confuse.
+        """
+        if self._errors:
+            return
+        changed = set(self.changed_data)
+        fields = {n: self.cleaned_data[n] for n in PROGRAMME_FIELDS if n in self.cleaned_data}
+        try:
+            if self.instance.pk is None:
+                self.instance = programme_create(by=self.by, rates=self._rates(), **fields)
+            else:
+                rates_changed = any(_rate_field(s, o) in changed for s, o in RATE_LABELS)
+                self.instance = programme_update(
+                    programme=self.instance,
+                    by=self.by,
+                    rates=self._rates() if rates_changed else None,
+                    **{n: v for n, v in fields.items() if n in changed},
+                )
+        except ValidationError as exc:
+            # "rates" and checks across fields have no field of their own: shown at the top.
+            for field, messages in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
+        except ServiceError as exc:
+            self.add_error(None, str(exc.detail))
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(ReadOnlyAdmin):
+class ProgrammeAdmin(admin.ModelAdmin):
+    form = ProgrammeForm
     list_display = [
         "year",
         "name",
         "application_opens",
         "application_closes",
-        "budget",
-        "max_refund_per_company",
+        "budget_rupiah",
+        "min_refund_rupiah",
+        "max_refund_rupiah",
     ]
     search_fields = ["name", "year"]
-    inlines = [ProgrammeRateInline]
+    fieldsets = [
+        (None, {"fields": ["year", "name"]}),
+        (
+            _("Windows"),
+            {
+                "fields": [
+                    ("application_opens", "application_closes"),
+                    ("purchase_from", "purchase_to"),
+                    "install_by",
+                ]
+            },
+        ),
+        (
+            _("Money and limits"),
+            {"fields": ["budget", "min_refund", "max_refund_per_company", "max_participations"]},
+        ),
+        (_("Rates"), {"fields": [_rate_field(s, o) for s, o in RATE_LABELS]}),
+        (_("Documents"), {"fields": ["required_documents"]}),
+    ]
+
+    def get_form(self, request: HttpRequest, obj: object = None, **kwargs: object) -> type:
+        # The rate fields are the form's own, not the model's: the admin must not look for them.
+        kwargs["fields"] = PROGRAMME_FIELDS
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"by": request.user})
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Programme, form: ProgrammeForm, change: bool
+    ) -> None:
+        """Already saved, with its rates and audit entry, by the service in the form's clean."""
+
+    def save_related(
+        self, request: HttpRequest, form: ProgrammeForm, formsets: list, change: bool
+    ) -> None:
+        """The rates were saved with the programme; there is nothing else to relate."""
+
+    @admin.display(description=_("budget"), ordering="budget")
+    def budget_rupiah(self, programme: Programme) -> str:
+        return formats.rupiah(programme.budget)
+
+    @admin.display(description=_("minimum refund"), ordering="min_refund")
+    def min_refund_rupiah(self, programme: Programme) -> str:
+        return formats.rupiah(programme.min_refund)
+
+    @admin.display(description=_("maximum refund per company"), ordering="max_refund_per_company")
+    def max_refund_rupiah(self, programme: Programme) -> str:
+        return formats.rupiah(programme.max_refund_per_company)
 
 
 @admin.register(ReferenceCounter)

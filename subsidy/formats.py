@@ -56,8 +56,10 @@ def group_thousands(value: int) -> str:
     return f"-{text}" if value < 0 else text
 
 
-def rupiah(value: int) -> str:
-    """Rupiah amount: "Rp 152.125.000" (a negative amount "-Rp 5.000")."""
+def rupiah(value: int | None) -> str:
+    """Rupiah amount: "Rp 152.125.000" (a negative amount "-Rp 5.000"; none, "")."""
+    if value is None:
+        return ""
     text = group_thousands(value)
     return f"-Rp {text[1:]}" if value < 0 else f"Rp {text}"
 

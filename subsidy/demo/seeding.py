@@ -84,6 +84,7 @@ class SeedReport:
     """What one seeding run stored, and how long each step took."""
 
     programme_id: int
+    programme_year: int
     companies: int = 0
     applications: int = 0
     items: int = 0
@@ -147,26 +148,21 @@ def _chunks(values: Sequence[int], size: int = 1000) -> Iterator[Sequence[int]]:
         yield values[start : start + size]
 
 
-def _ensure_programme(year: int) -> Programme:
-    if Programme.objects.filter(year=year).exists():
-        return ensure_preset_programme(year=year)
-    return ensure_preset_programme(
-        year=year, name=f"Restrukturisasi Mesin dan/atau Peralatan IKM {year}"
-    )
-
-
 def seed_demo(
     *,
     applications: int,
     seed: int = 0,
-    programme_year: int = 2026,
+    programme_year: int | None = None,
     items_per_application: int = 3,
     compute: bool = True,
     status_weights: Mapping[str, int] | None = None,
     batch_size: int = BATCH,
     progress: Callable[[str], object] | None = None,
 ) -> SeedReport:
-    """Create `applications` demo companies, applicants and applications of a programme."""
+    """Create `applications` demo companies, applicants and applications of a programme.
+
+    The programme is the preset one of `programme_year` (default: the current year).
+    """
     if applications < 0:
         raise ValueError("applications must not be negative")
     if not 1 <= items_per_application <= MAX_ITEMS_PER_APPLICATION:
@@ -178,8 +174,8 @@ def seed_demo(
     say = progress or (lambda message: None)
     started = time.perf_counter()
     rng = Random(seed)
-    programme = _ensure_programme(programme_year)
-    report = SeedReport(programme_id=programme.pk)
+    programme = ensure_preset_programme(year=programme_year)
+    report = SeedReport(programme_id=programme.pk, programme_year=programme.year)
 
     now = timezone.now()
     today = timezone.localdate()

@@ -494,3 +494,13 @@ def self_check(
         for number, machine in enumerate(machines, start=1)
     ]
     return compute(unchecked, company, items)
+
+
+def submission_window_open(
+    *, first_submission: bool, today: date, opens: date, closes: date
+) -> bool:
+    """DOMAIN.md: a first submission only inside the application window (dates inclusive).
+
+    A resubmission after a revision request is not bound to the window.
+    """
+    return not first_submission or opens <= today <= closes

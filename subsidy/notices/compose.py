@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import APPLICANT
 from config.errors import ServiceError
-from subsidy import jobs
+from subsidy import formats, jobs
 from subsidy.models import Application, Notice
 from subsidy.selectors import QUEUE_ROLES, cases_past_service_level
 
@@ -29,14 +29,15 @@ ACTION_KINDS = {
 }
 
 
-def rupiah(amount: int | None) -> str:
-    if amount is None:
-        return ""
-    return "Rp" + f"{amount:,}".replace(",", ".")
+def _rupiah(amount: int | None) -> str:
+    """An amount for the notice text; none yet is left blank rather than written as Rp 0."""
+    return "" if amount is None else formats.rupiah(amount)
 
 
-def case_url(application_id: int) -> str:
-    return f"{settings.SITE_URL}/api/v1/applications/{application_id}/"
+def case_url(application_id: int, *, staff: bool) -> str:
+    """The case's page for the reader: the applicant's own page, or the office's."""
+    path = f"/office/cases/{application_id}/" if staff else f"/applications/{application_id}/"
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def _titles() -> dict[str, str]:
@@ -144,14 +145,14 @@ def on_transition(
         "status": application.status,
         "comment": comment,
         "amount": application.approved_amount if approved else None,
-        "amount_text": rupiah(application.approved_amount) if approved else "",
+        "amount_text": _rupiah(application.approved_amount) if approved else "",
         "transfer_reference": application.transfer_reference,
         "transferred_on": application.transferred_on.isoformat()
         if application.transferred_on
         else "",
-        "disbursed_text": rupiah(application.disbursed_amount),
+        "disbursed_text": _rupiah(application.disbursed_amount),
         "programme_year": application.programme.year,
-        "url": case_url(application.pk),
+        "url": case_url(application.pk, staff=False),
     }
     # The audit sequence number names the transition: one notice per recipient and transition.
     _create(
@@ -183,7 +184,7 @@ def create_sla_digests(today: dt.date | None = None) -> list[Notice]:
                 "status": c.status,
                 "since": timezone.localtime(c.status_changed_at).date().isoformat(),
                 "days": (today - timezone.localtime(c.status_changed_at).date()).days,
-                "url": case_url(c.pk),
+                "url": case_url(c.pk, staff=True),
             }
             for c in cases
         ]
@@ -229,7 +230,7 @@ def create_draft_reminders(today: dt.date | None = None) -> list[Notice]:
                 "application": app.pk,
                 "company": app.company.name,
                 "closes": closes.isoformat(),
-                "url": case_url(app.pk),
+                "url": case_url(app.pk, staff=False),
                 "digest": False,
             }
             drafts.append(

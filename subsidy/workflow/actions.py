@@ -25,7 +25,13 @@ from subsidy.workflow.payloads import (
     require_comment,
     require_transfer,
 )
-from subsidy.workflow.transitions import S, Transition, require_state, resolve
+from subsidy.workflow.transitions import (
+    S,
+    Transition,
+    require_state,
+    resolve,
+    window_refusal,
+)
 
 User = get_user_model()
 
@@ -169,15 +175,9 @@ def application_submit(*, application: Application, by: User) -> Application:
     application, t, rivals = _begin(application, by, "submit", affects=_rivals)
     require_state(t, application)
     first = application.submitted_at is None
-    if first:
-        today = timezone.localdate()
-        programme = application.programme
-        if not (programme.application_opens <= today <= programme.application_closes):
-            raise ServiceError(
-                "window_closed",
-                _("Applications are accepted from %(opens)s to %(closes)s.")
-                % {"opens": programme.application_opens, "closes": programme.application_closes},
-            )
+    refusal = window_refusal(application, "submit")
+    if refusal:
+        raise refusal
     missing = _missing_for_submission(application)
     if missing:
         raise ServiceError(

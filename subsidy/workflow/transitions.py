@@ -8,12 +8,14 @@ docs/workflow.md (`diagram`). Checks run in the contract's order: 404, 403, 400,
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import APPLICANT, APPROVER, FINANCE, VERIFIER
 from config.errors import ServiceError
 from subsidy.access import can_see_application, is_member, not_found
+from subsidy.engine import rules
 from subsidy.models import Application, AuditEntry
 
 User = get_user_model()
@@ -147,6 +149,25 @@ def require_state(transition: Transition, application: Application) -> None:
         )
 
 
+def window_refusal(application: Application, action: str) -> ServiceError | None:
+    """window_closed when the application window forbids this action today, else None."""
+    if action != "submit":
+        return None
+    programme = application.programme
+    if rules.submission_window_open(
+        first_submission=application.submitted_at is None,
+        today=timezone.localdate(),
+        opens=programme.application_opens,
+        closes=programme.application_closes,
+    ):
+        return None
+    return ServiceError(
+        "window_closed",
+        _("Applications are accepted from %(opens)s to %(closes)s.")
+        % {"opens": programme.application_opens, "closes": programme.application_closes},
+    )
+
+
 def available_actions(*, application: Application, user: User) -> list[dict]:
     """Actions this user may take now, each with the payload it requires."""
     if not can_see_application(application, user):
@@ -161,6 +182,8 @@ def available_actions(*, application: Application, user: User) -> list[dict]:
                 and not conflict_of_interest(user, t, application)
             ):
                 if action == "approve" and four_eyes_conflict(user, application):
+                    break
+                if window_refusal(application, action):
                     break
                 result.append(
                     {

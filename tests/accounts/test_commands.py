@@ -1,5 +1,6 @@
 """create_staff_user (officers are never self-registered) and load_demo (the local demo set)."""
 
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -7,11 +8,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.roles import ROLES
 from subsidy.management.commands.load_demo import DEMO_USERS
-from subsidy.models import Application, Programme
+from subsidy.models import Application, MachineItem, Programme
+from subsidy.workflow import actions as workflow
 
 User = get_user_model()
 
@@ -158,10 +161,14 @@ def test_load_demo_prints_the_demo_logins() -> None:
         assert password in output
 
 
-def test_load_demo_creates_the_2026_preset_programme() -> None:
+def test_load_demo_creates_this_years_preset_programme_open_today() -> None:
     load_demo(applications=0)
 
-    programme = Programme.objects.get(year=2026)
+    today = timezone.localdate()
+    programme = Programme.objects.get()
+    assert programme.year == today.year
+    assert programme.application_opens <= today <= programme.application_closes
+    assert programme.purchase_from <= today <= programme.purchase_to < programme.install_by
     assert programme.budget == 10_000_000_000
     assert programme.min_refund == 5_000_000
     assert programme.max_refund_per_company == 300_000_000
@@ -171,7 +178,72 @@ def test_load_demo_creates_the_2026_preset_programme() -> None:
 def test_load_demo_seeds_demo_applications_in_the_preset_programme() -> None:
     load_demo(applications=6)
 
-    assert Application.objects.filter(programme__year=2026).count() == 6
+    seeded = Application.objects.exclude(company__members__username="pemohon")
+    assert seeded.filter(programme__year=timezone.localdate().year).count() == 6
+    programme = Programme.objects.get()
+    for item in MachineItem.objects.filter(application__in=seeded, findings=[]):
+        assert programme.purchase_from <= item.invoice_date <= programme.purchase_to
+
+
+def _later(monkeypatch, day: dt.date) -> None:
+    """Every clock the code reads (now, localdate, auto_now) says it is `day`, 09:00 Jakarta."""
+    moment = timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def _pemohon_draft(year: int) -> Application:
+    return Application.objects.get(
+        company__members__username="pemohon", programme__year=year, status="draft"
+    )
+
+
+def test_demo_loaded_years_later_lets_pemohon_submit_the_demo_draft(monkeypatch) -> None:
+    _later(monkeypatch, dt.date(2031, 2, 10))
+    load_demo(applications=6)
+    pemohon = User.objects.get(username="pemohon")
+    draft = _pemohon_draft(2031)
+    api = APIClient()
+    api.force_authenticate(pemohon)
+
+    offered = api.get(f"/api/v1/applications/{draft.pk}/transitions/").json()
+    submitted = workflow.application_submit(application=draft, by=pemohon)
+
+    assert "submit" in [a["action"] for a in offered]
+    assert submitted.status == "submitted"
+    assert submitted.reference.startswith("RMP-2031-")
+    kinds = {d.kind: d.content_type for d in submitted.documents.all()}
+    assert set(kinds) == set(submitted.programme.required_documents)
+    assert kinds["installation_photo"] == "image/jpeg"
+    assert kinds["invoice"] == "application/pdf"
+    assert submitted.items.count() == 2
+
+
+def test_demo_draft_is_eligible_for_a_refund(monkeypatch, django_capture_on_commit_callbacks):
+    _later(monkeypatch, dt.date(2030, 1, 3))
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo(applications=0)
+    draft = _pemohon_draft(2030)
+
+    assert draft.computed_at is not None
+    assert [f["code"] for f in draft.findings] == []
+    # 185,000,000 x 40% (domestic) + 42,500,000 x 25% (imported)
+    assert draft.computed_discount == 74_000_000 + 10_625_000
+
+
+def test_demo_loaded_again_a_year_later_adds_that_years_programme(monkeypatch) -> None:
+    _later(monkeypatch, dt.date(2030, 6, 1))
+    load_demo(applications=3)
+    load_demo(applications=3)
+    counts = (Programme.objects.count(), Application.objects.count())
+    _later(monkeypatch, dt.date(2031, 6, 1))
+    load_demo(applications=3)
+
+    assert counts == (1, 4)
+    assert sorted(Programme.objects.values_list("year", flat=True)) == [2030, 2031]
+    assert Application.objects.filter(programme__year=2031).count() == 4
+    # One company for pemohon, with a draft in each year's programme.
+    assert User.objects.get(username="pemohon").companies.count() == 1
+    assert _pemohon_draft(2030).company == _pemohon_draft(2031).company
 
 
 def test_load_demo_twice_creates_nothing_new() -> None:

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
+from subsidy import formats
 from subsidy.models import Application, AuditEntry
 from subsidy.notices.letters import approval_letter_pdf
 from subsidy.services import applications as application_services
@@ -20,8 +21,9 @@ LONG_DESCRIPTION = "Mesin jahit industri high speed dengan motor servo hemat ene
 
 
 def _text(pdf: bytes) -> str:
+    """The letter's words in order, wrapped lines joined (a table cell wraps its text)."""
     reader = PdfReader(io.BytesIO(pdf))
-    return "\n".join(page.extract_text() for page in reader.pages)
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 @pytest.fixture
@@ -51,20 +53,62 @@ def test_letter_holds_reference_company_items_amounts_year_and_date(approved, co
     # 100,000,000 x 0.40 + floor(150,000,001 x 0.40) = 40,000,000 + 60,000,000
     assert approved.approved_amount == 100_000_000
     text = _text(approval_letter_pdf(approved))
-    assert approved.reference in text
+    assert "KEMENTERIAN PERINDUSTRIAN REPUBLIK INDONESIA" in text
+    assert "DIREKTORAT JENDERAL INDUSTRI KECIL, MENENGAH, DAN ANEKA" in text
+    assert f"Nomor : {approved.reference}" in text
+    assert f"Jakarta, {formats.long_date(timezone.localdate())}" in text
+    assert "Peraturan Menteri Perindustrian" in text
+    assert f"Tahun Anggaran {approved.programme.year}" in text
     assert company.name in text
+    assert f"NIB : {company.nib}" in text
+    assert f"NPWP : {formats.npwp(company.npwp)}" in text
     assert "Mesin CNC bubut" in text
     # A long description wraps over lines; it is not cut.
-    assert "meja kerja" in text
-    assert "Rp100.000.000" in text  # price of the first machine, and the approved refund
-    assert "Rp150.000.001" in text
-    assert "Rp40.000.000" in text
-    assert "Rp60.000.000" in text
-    assert text.count("Rp100.000.000") == 3  # first price, eligible total, approved refund
-    assert "0.4000" in text
-    assert str(approved.programme.year) in text
-    assert timezone.localdate().isoformat() in text
-    assert company.bank_account_number in text
+    assert LONG_DESCRIPTION in text
+    assert "Rp 100.000.000 40% Rp 40.000.000" in text  # price, rate, refund of one machine
+    assert "Rp 150.000.001 40% Rp 60.000.000" in text
+    assert "Total yang memenuhi syarat Rp 100.000.000" in text
+    assert "Batas per perusahaan (tidak terlampaui) Rp 300.000.000" in text
+    assert "Potongan harga yang disetujui Rp 100.000.000" in text
+    assert f"Nomor rekening : {company.bank_account_number}" in text
+    assert f"Atas nama : {company.bank_account_name}" in text
+    assert f"Bank : {company.bank_name}" in text
+    assert "Pejabat penyetuju" in text
+
+
+@pytest.mark.django_db
+def test_letter_names_the_region_and_explains_an_excluded_machine_and_the_cap(
+    applicant, company, programme, verifier, approver, django_capture_on_commit_callbacks
+):
+    company_services.company_update(
+        company=company, by=applicant, province="33", regency="33.10", npwp="012345678901000"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        application = application_services.application_create(
+            by=applicant, programme=programme, company=company
+        )
+        complete_application(application, applicant, description="Mesin press", price=800_000_000)
+        complete_application(
+            application, applicant, description="Mesin las MIG", payment_method="cash"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        application = workflow.application_submit(application=application, by=applicant)
+    application = workflow.application_start_review(application=application, by=verifier)
+    application = workflow.application_pass_review(application=application, by=verifier)
+    application = workflow.application_recommend(
+        application=application, by=verifier, checklist=CHECKLIST
+    )
+    application = workflow.application_approve(application=application, by=approver)
+
+    text = _text(approval_letter_pdf(application))
+
+    assert "Kabupaten/Kota : Kabupaten Klaten" in text
+    assert "Provinsi : Jawa Tengah" in text
+    assert "NPWP : 01.234.567.8-901.000" in text
+    assert "Rp 100.000.000 40% Rp 0 Tidak memenuhi syarat: Pembayaran tidak dilakukan" in text
+    assert "Total yang memenuhi syarat Rp 320.000.000" in text
+    assert "Batas per perusahaan (diterapkan) Rp 300.000.000" in text
+    assert "Potongan harga yang disetujui Rp 300.000.000" in text
 
 
 @pytest.mark.django_db
@@ -90,16 +134,19 @@ def test_letter_is_dated_on_the_approval_not_the_disbursement(approved, finance)
         transferred_on=timezone.localdate().isoformat(),
     )
     text = _text(approval_letter_pdf(application))
-    assert approval_day.isoformat() in text
-    assert timezone.localdate().isoformat() not in text
+    assert f"Jakarta, {formats.long_date(approval_day)}" in text  # 2 Maret 2026
+    assert formats.long_date(timezone.localdate()) not in text
 
 
 @pytest.mark.django_db
 def test_letter_is_written_in_the_requested_language(approved):
     english = _text(approval_letter_pdf(approved, language="en"))
-    assert "Approval letter" in english
     indonesian = _text(approval_letter_pdf(approved, language="id"))
-    assert "Approval letter" not in indonesian
+
+    assert "Approved refund Rp 100.000.000" in english
+    assert f"Jakarta, {formats.long_date(timezone.localdate(), 'en')}" in english
+    assert "Approved refund" not in indonesian
+    assert "Potongan harga yang disetujui Rp 100.000.000" in indonesian
     assert approved.reference in indonesian
 
 
@@ -117,7 +164,7 @@ def test_staff_download_the_letter(approved, auditor, finance):
     for user in (auditor, finance):
         response = client_for(user).get(f"/api/v1/applications/{approved.pk}/letter/")
         assert response.status_code == 200
-        assert "Rp100.000.000" in _text(response.content)
+        assert "Rp 100.000.000" in _text(response.content)
 
 
 @pytest.mark.django_db

@@ -136,9 +136,14 @@ def test_submission_notice_holds_the_reference_state_and_a_link_to_the_case(
     submitted, applicant, colleague
 ):
     reference = submitted.reference
-    url = f"{django_settings.SITE_URL}/api/v1/applications/{submitted.pk}/"
+    # The applicant's own case page, never the JSON API.
+    url = f"{django_settings.SITE_URL}/applications/{submitted.pk}/"
     for user in (applicant, colleague):
+        in_app = client_for(user).get("/api/v1/notifications/").json()["results"][0]["body"]
+        assert url in in_app
+        assert "/api/" not in in_app
         message = _by_recipient(mail.outbox)[user.email]
+        assert "/api/" not in message.body
         assert reference in message.subject
         assert reference in message.body
         assert str(submitted.programme.year) in message.body
@@ -192,8 +197,8 @@ def test_approval_tells_the_amount_and_attaches_the_letter(approved, applicant):
     assert len(mail.outbox) == 2
     message = _by_recipient(mail.outbox)[applicant.email]
     assert approved.reference in message.subject
-    assert "Rp80.000.000" in message.body
-    assert "Rp80.000.000" in _html(message)
+    assert "Rp 80.000.000" in message.body
+    assert "Rp 80.000.000" in _html(message)
     assert _status("id", "approved") in message.body
     [(filename, content, mimetype)] = message.attachments
     assert mimetype == "application/pdf"
@@ -229,7 +234,7 @@ def test_disbursement_tells_the_transfer_reference(approved, finance, send):
     assert len(mail.outbox) == 2
     for message in mail.outbox:
         assert "BRI-TRF-2026-0042" in message.body
-        assert "Rp80.000.000" in message.body
+        assert "Rp 80.000.000" in message.body
         assert approved.reference in message.subject
     assert Notice.objects.filter(application=approved, kind="disbursed").count() == 2
 
@@ -346,7 +351,7 @@ def _pending_notice(user=None, key: str = "test:1") -> Notice:
         "company": application.company.name,
         "status": "submitted",
         "programme_year": application.programme.year,
-        "url": notices.case_url(application.pk),
+        "url": notices.case_url(application.pk, staff=False),
     }
     title, text = notices.render("submitted", user.language, context)
     return Notice.objects.create(
@@ -601,7 +606,9 @@ def test_sla_digest_is_one_email_per_verifier_listing_their_late_cases(
     assert late2.reference not in body
     assert late2.reference in messages[verifier2.email].body
     assert messages[verifier2.email].body.count("RMP-2100-") == 1
-    assert notices.case_url(late[0].pk) in body
+    # An officer's link opens the office's page of the case.
+    assert f"{settings.SITE_URL}/office/cases/{late[0].pk}/" in body
+    assert "/api/" not in body
     assert Notice.objects.filter(kind="reminder", recipient=verifier).count() == 1
 
 
@@ -646,7 +653,7 @@ def test_sla_digest_reaches_every_officer_with_a_late_case_in_their_queue(
             waited = (timezone.localdate() - timezone.localtime(case.status_changed_at).date()).days
             assert case.company.name in line
             assert _days_waiting("id", waited) in line
-            assert line.endswith(notices.case_url(case.pk))
+            assert line.endswith(notices.case_url(case.pk, staff=True))
     assert _days_waiting("id", 20) in messages[verifier.email].body
     assert Notice.objects.filter(kind="reminder", recipient=auditor).count() == 0
 
@@ -746,7 +753,8 @@ def test_draft_reminder_three_days_before_closing_reaches_only_never_submitted_d
     for message in messages.values():
         assert f"#{draft.pk}" in message.body
         assert closing.application_closes.isoformat() in message.body
-        assert f"/api/v1/applications/{draft.pk}/" in message.body
+        assert f"/applications/{draft.pk}/" in message.body
+        assert "/office/" not in message.body and "/api/" not in message.body
     assert set(Notice.objects.filter(kind="reminder").values_list("application", flat=True)) == {
         draft.pk
     }
@@ -778,3 +786,9 @@ def test_sla_digest_skips_an_officer_who_is_no_longer_a_verifier(verifier, send)
     verifier.groups.remove(*verifier.groups.filter(name=VERIFIER))
     with send():
         assert tasks.send_sla_digests.delay().get() == 0
+
+
+def test_case_url_leads_applicants_and_staff_to_their_page_of_the_case(settings):
+    settings.SITE_URL = "https://ikm.example.go.id/"
+    assert notices.case_url(7, staff=False) == "https://ikm.example.go.id/applications/7/"
+    assert notices.case_url(7, staff=True) == "https://ikm.example.go.id/office/cases/7/"

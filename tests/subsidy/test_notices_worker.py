@@ -86,7 +86,7 @@ def test_worker_computes_a_submission_and_mails_its_notice(real_worker):
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     assert application.reference in text
-    assert f"/api/v1/applications/{application.pk}/" in text
+    assert f"/applications/{application.pk}/" in text and "/api/" not in text
     assert application.reference in html
     notice.refresh_from_db()
     assert notice.attempts == 1

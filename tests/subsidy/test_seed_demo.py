@@ -19,8 +19,12 @@ def seed(applications: int = 40, **options: object) -> str:
     return out.getvalue()
 
 
+def this_year() -> int:
+    return timezone.localdate().year
+
+
 def preset_applications():
-    return Application.objects.filter(programme__year=2026)
+    return Application.objects.filter(programme__year=this_year())
 
 
 @pytest.mark.django_db
@@ -28,7 +32,7 @@ def test_seed_demo_creates_the_applications_asked_for():
     seed(40)
     assert preset_applications().count() == 40
     assert Company.objects.count() == 40
-    assert MachineItem.objects.filter(application__programme__year=2026).count() == 120
+    assert MachineItem.objects.filter(application__programme__year=this_year()).count() == 120
 
 
 @pytest.mark.django_db
@@ -52,8 +56,8 @@ def test_seed_demo_references_are_gap_free_from_the_counter():
     seed(40)
     submitted = preset_applications().exclude(submitted_at=None)
     references = sorted(submitted.values_list("reference", flat=True))
-    assert references == [f"RMP-2026-{n:06d}" for n in range(1, len(references) + 1)]
-    assert ReferenceCounter.objects.get(programme__year=2026).last_number == len(references)
+    assert references == [f"RMP-{this_year()}-{n:06d}" for n in range(1, len(references) + 1)]
+    assert ReferenceCounter.objects.get(programme__year=this_year()).last_number == len(references)
     assert not preset_applications().filter(submitted_at=None).exclude(reference=None).exists()
 
 

@@ -23,7 +23,7 @@ from subsidy.workflow import actions as workflow
 from subsidy.workflow import transitions
 from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
 from tests.subsidy.test_workflow_matrix import AMOUNT, put_in_state
-from tests.utils import complete_application, item_data, pdf_upload
+from tests.utils import client_for, complete_application, item_data, pdf_upload
 
 S = Application.Status
 CHECKLIST = dict.fromkeys(transitions.CHECKLIST_ITEMS, True)
@@ -544,8 +544,13 @@ def test_first_submission_outside_the_window_is_refused(
     programme.application_closes = today + dt.timedelta(days=closes)
     programme.save(update_fields=["application_opens", "application_closes"])
     complete_application(application, applicant)
+    offered = transitions.available_actions(application=application, user=applicant)
+    listed = client_for(applicant).get(f"/api/v1/applications/{application.pk}/transitions/")
     error = refused(workflow.application_submit, application=application, by=applicant)
     assert (error.code, error.status) == ("window_closed", 409)
+    # What the window forbids is not offered: only withdrawing is left.
+    assert [a["action"] for a in offered] == ["withdraw"]
+    assert [a["action"] for a in listed.json()] == ["withdraw"]
     application.refresh_from_db()
     assert (application.status, application.reference, application.submitted_at) == (
         S.DRAFT,
@@ -566,8 +571,22 @@ def test_resubmission_after_the_window_closed_is_accepted(
     )
     programme.application_closes = timezone.localdate() - dt.timedelta(days=1)
     programme.save(update_fields=["application_closes"])
+    offered = transitions.available_actions(application=application, user=applicant)
     application = workflow.application_submit(application=application, by=applicant)
     assert application.status == S.SUBMITTED
+    assert "submit" in [a["action"] for a in offered]
+
+
+def test_submit_is_offered_on_the_days_the_window_opens_and_closes(
+    application, applicant, programme
+):
+    complete_application(application, applicant)
+    today = timezone.localdate()
+    for opens, closes in [(today, today + dt.timedelta(days=5)), (today - dt.timedelta(5), today)]:
+        programme.application_opens, programme.application_closes = opens, closes
+        programme.save(update_fields=["application_opens", "application_closes"])
+        offered = transitions.available_actions(application=application, user=applicant)
+        assert [a["action"] for a in offered] == ["submit", "withdraw"]
 
 
 @pytest.mark.parametrize(

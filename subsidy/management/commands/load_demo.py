@@ -4,8 +4,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.roles import grant_role
+from subsidy.demo.applicant import ensure_demo_draft
 from subsidy.demo.preset import ensure_preset_programme
 
 User = get_user_model()
@@ -21,12 +23,11 @@ DEMO_USERS = (
 )
 
 
-def _first(queryset):
-    return queryset.order_by("id").first()
-
-
 class Command(BaseCommand):
-    help = "Load the demo users (one per role), the 2026 preset programme and a small demo set."
+    help = (
+        "Load the demo users (one per role), this year's preset programme (windows around "
+        "today), a small demo set and a complete draft for the demo applicant."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--applications", type=int, default=30)
@@ -34,6 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not settings.DEMO_USERS_ALLOWED:
             raise CommandError("Demo users are for local settings only.")
+        today = timezone.localdate()
         with transaction.atomic():
             for username, role, password in DEMO_USERS:
                 user, created = User.objects.get_or_create(
@@ -52,10 +54,21 @@ class Command(BaseCommand):
                     email=user.email,
                     defaults={"verified": True, "primary": True},
                 )
-            programme = ensure_preset_programme()
+            programme = ensure_preset_programme(today=today)
         if not programme.applications.exists() and options["applications"]:
-            call_command("seed_demo", applications=options["applications"], stdout=self.stdout)
-        self._give_demo_applicant_a_company(programme)
+            call_command(
+                "seed_demo",
+                applications=options["applications"],
+                programme_year=programme.year,
+                stdout=self.stdout,
+            )
+        draft = ensure_demo_draft(
+            applicant=User.objects.get(username="pemohon"), programme=programme, today=today
+        )
+        self.stdout.write(
+            f"Programme {programme.year}: applications {programme.application_opens} .. "
+            f"{programme.application_closes}; pemohon's draft #{draft.pk} ({draft.status})."
+        )
         self.stdout.write("Demo logins (local only):")
         for username, role, password in DEMO_USERS:
             self.stdout.write(f"  {username:<12} {password:<24} {role or 'superuser'}")
@@ -63,12 +76,3 @@ class Command(BaseCommand):
             "App: http://127.0.0.1:8000/  API: http://127.0.0.1:8000/api/docs/  "
             "Admin: http://127.0.0.1:8000/admin/"
         )
-
-    def _give_demo_applicant_a_company(self, programme) -> None:
-        """The demo applicant acts for a seeded company with a draft, so the login shows work."""
-        applicant = User.objects.get(username="pemohon")
-        if applicant.companies.exists():
-            return
-        draft = _first(programme.applications.filter(status="draft"))
-        if draft is not None:
-            draft.company.members.add(applicant)

@@ -17,7 +17,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--applications", type=int, required=True)
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--programme-year", type=int, default=2026)
+        parser.add_argument(
+            "--programme-year",
+            type=int,
+            default=None,
+            help="Year of the preset programme to fill (default: the current year).",
+        )
         parser.add_argument("--items-per-application", type=int, default=3)
         parser.add_argument(
             "--no-compute",
@@ -44,7 +49,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            f"Programme {options['programme_year']}: {report.companies} companies, "
+            f"Programme {report.programme_year}: {report.companies} companies, "
             f"{report.applications} applications, {report.items} items."
         )
         for status in Application.Status.values:
