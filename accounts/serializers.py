@@ -1,7 +1,15 @@
 from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.password_validation import (
+    MinimumLengthValidator,
+    get_default_password_validators,
+    validate_password,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from config.fields import TextField
 
 from .roles import ROLES
 
@@ -29,20 +37,37 @@ class MeUpdateSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=User.Language.choices, required=False)
 
 
+def _password_min_length() -> int:
+    lengths = [
+        v.min_length
+        for v in get_default_password_validators()
+        if isinstance(v, MinimumLengthValidator)
+    ]
+    return max(lengths, default=1)
+
+
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    # The username field's own validators, so the schema states its pattern (which a space
+    # does not match: not trimmed either).
+    username = TextField(
+        max_length=150,
+        trim_whitespace=False,
+        validators=User._meta.get_field("username").validators,
+    )
     email = serializers.EmailField()
-    password = serializers.CharField(
-        write_only=True, max_length=128, style={"input_type": "password"}
+    # As typed (Django's password forms do not strip either). What the schema can state of the
+    # password validators is stated: the length, and not digits only ("\D"); that it is not
+    # a common password nor like the username is told by the 400 alone.
+    password = TextField(
+        write_only=True,
+        min_length=_password_min_length(),
+        max_length=128,
+        trim_whitespace=False,
+        validators=[RegexValidator(r"\D", _("This password is entirely numeric."))],
+        style={"input_type": "password"},
     )
 
     def validate_username(self, value: str) -> str:
-        field = User._meta.get_field("username")
-        try:
-            for validator in field.validators:
-                validator(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(list(exc.messages)) from None
         if User.objects.filter(username__iexact=value).exists():
             raise serializers.ValidationError(
                 User._meta.get_field("username").error_messages["unique"]
@@ -59,8 +84,9 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    # As typed, like the password: a username is matched exactly.
+    username = TextField(max_length=150, trim_whitespace=False)
+    password = TextField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
 
 class TokenSerializer(serializers.Serializer):

@@ -10,12 +10,11 @@ from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +24,7 @@ from rest_framework.views import APIView
 from accounts.roles import APPLICANT
 from config.api import LIST_ERRORS, READ_ERRORS, error_responses
 from config.errors import ServiceError
+from config.openapi import AutoSchema
 from subsidy import access, files, selectors
 from subsidy.notices import compose as notices
 from subsidy.notices import letters
@@ -39,6 +39,7 @@ from subsidy.workflow import transitions
 from .filters import ApplicationFilter, CompanyFilter
 from .models import Application, Company, Document, MachineItem, Notice, Programme
 from .serializers import (
+    TRANSITION_REQUEST,
     AddMemberSerializer,
     ApplicationSerializer,
     AvailableActionSerializer,
@@ -64,17 +65,6 @@ CHANGE_ERRORS = error_responses(400, 401, 403, 404)
 CASE_ERRORS = error_responses(400, 401, 403, 404, 409)
 CASE_DELETE_ERRORS = error_responses(401, 403, 404, 409)
 DOCUMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
-
-
-class AutoSchema(openapi.AutoSchema):
-    """Ids in paths are positive integers: a negative one never matches a route."""
-
-    def _resolve_path_parameters(self, variables: list[str]) -> list[dict]:
-        parameters = super()._resolve_path_parameters(variables)
-        for parameter in parameters:
-            if parameter["schema"].get("type") == "integer":
-                parameter["schema"]["minimum"] = 1
-        return parameters
 
 
 def _require_applicant(user) -> None:
@@ -299,7 +289,7 @@ class ApplicationViewSet(
     )
     @extend_schema(
         methods=["post"],
-        request=TransitionSerializer,
+        request=TRANSITION_REQUEST,
         responses={200: ApplicationSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
@@ -440,7 +430,8 @@ class DocumentViewSet(
     schema = AutoSchema()
     serializer_class = DocumentSerializer
     filter_backends: list = []
-    parser_classes = [MultiPartParser, FormParser]
+    # Multipart only: a form without it cannot carry the file.
+    parser_classes = [MultiPartParser]
 
     queryset = Document.objects.none()
 

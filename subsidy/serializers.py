@@ -8,12 +8,19 @@ from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from config.fields import (
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    TextField,
+)
 from subsidy import files, validators
 from subsidy.engine import rules
 from subsidy.findings import finding_detail
+from subsidy.workflow import transitions
 from subsidy.workflow.transitions import ACTIONS
 
 from .models import (
@@ -58,7 +65,25 @@ class ItemFindingSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class NpwpField(serializers.CharField):
+@extend_schema_field({"type": "integer", "minimum": 1})
+class IdField(serializers.PrimaryKeyRelatedField):
+    """A row id in a body: a whole number from 1, as in a path (not "5" nor true)."""
+
+    def to_internal_value(self, data: object) -> object:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+def _province_choices() -> list[tuple[str, str]]:
+    return [(p.code, p.name) for p in provinces().values()]
+
+
+def _regency_choices() -> list[tuple[str, str]]:
+    return [(code, name) for p in provinces().values() for code, name in p.regencies]
+
+
+class NpwpField(TextField):
     """NPWP may be typed with punctuation; only its 15 or 16 digits are kept.
 
     What is accepted as typed is exactly the schema's pattern (blank too where allowed)."""
@@ -88,7 +113,7 @@ class RateSerializer(serializers.Serializer):
     rate = serializers.DecimalField(max_digits=5, decimal_places=4)
 
 
-class ProgrammeSerializer(serializers.ModelSerializer):
+class ProgrammeSerializer(StrictModelSerializer):
     rates = RateSerializer(many=True)
     required_documents = serializers.ListField(
         child=serializers.ChoiceField(choices=DocumentKind.choices), allow_empty=True
@@ -146,9 +171,9 @@ class BudgetSerializer(serializers.Serializer):
 # --- Companies and regions -----------------------------------------------------------------
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(StrictModelSerializer):
     npwp = NpwpField(required=False, allow_blank=True)
-    nib = serializers.CharField(
+    nib = TextField(
         required=False,
         allow_blank=True,
         allow_null=True,
@@ -157,20 +182,18 @@ class CompanySerializer(serializers.ModelSerializer):
         # Blank or null for none; the uniqueness is the service's check.
         validators=[RegexValidator(validators.NIB_PATTERN, _("NIB must be exactly 13 digits."))],
     )
-    province = serializers.CharField(
+    # The codes that exist, so the schema lists them (an enum); that the regency lies in the
+    # province is the model's check (validators.region), which a schema cannot express.
+    province = serializers.ChoiceField(
+        choices=_province_choices(),
         required=False,
         allow_blank=True,
-        max_length=2,
-        trim_whitespace=False,
-        validators=[RegexValidator(validators.PROVINCE_PATTERN)],
         help_text='Province code, e.g. "33"; GET /api/v1/regions/ lists them.',
     )
-    regency = serializers.CharField(
+    regency = serializers.ChoiceField(
+        choices=_regency_choices(),
         required=False,
         allow_blank=True,
-        max_length=5,
-        trim_whitespace=False,
-        validators=[RegexValidator(validators.REGENCY_PATTERN)],
         help_text='Regency code within the province, e.g. "33.10".',
     )
     scale = serializers.CharField(read_only=True)
@@ -211,14 +234,14 @@ class CompanySerializer(serializers.ModelSerializer):
         return regency_name(company.regency)
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(StrictModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "email"]
 
 
 class AddMemberSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = TextField(max_length=150)
 
 
 class RegencySerializer(serializers.Serializer):
@@ -246,7 +269,7 @@ class ProvinceSerializer(serializers.Serializer):
 # --- Applications, items, documents ----------------------------------------------------------
 
 
-class MachineItemSerializer(serializers.ModelSerializer):
+class MachineItemSerializer(StrictModelSerializer):
     supplier_npwp = NpwpField()
     rate = serializers.SerializerMethodField()
     findings = serializers.SerializerMethodField()
@@ -293,9 +316,9 @@ class MachineItemSerializer(serializers.ModelSerializer):
         }
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
-    programme = serializers.PrimaryKeyRelatedField(queryset=Programme.objects.all())
-    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.none())
+class ApplicationSerializer(StrictModelSerializer):
+    programme = IdField(queryset=Programme.objects.all())
+    company = IdField(queryset=Company.objects.none())
     case_officer = serializers.CharField(
         source="case_officer_username",
         read_only=True,
@@ -403,10 +426,24 @@ class ApplicationSerializer(serializers.ModelSerializer):
         }
 
 
-class DocumentSerializer(serializers.ModelSerializer):
-    item = serializers.PrimaryKeyRelatedField(
-        queryset=MachineItem.objects.all(), required=False, allow_null=True
-    )
+class FormIdField(IdField):
+    """An optional id sent as a form field: a form has no null, so an empty value or the text
+    "null" (what a client encodes the schema's null as) is no id."""
+
+    def run_validation(self, data: object = serializers.empty) -> object:
+        if data == "null":
+            data = None
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: object) -> object:
+        # A form sends every value as text.
+        if isinstance(data, str) and data.isascii() and data.isdigit():
+            data = int(data)
+        return super().to_internal_value(data)
+
+
+class DocumentSerializer(StrictModelSerializer):
+    item = FormIdField(queryset=MachineItem.objects.all(), required=False, allow_null=True)
     file = serializers.FileField(write_only=True)
     download_url = serializers.SerializerMethodField()
 
@@ -446,44 +483,83 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class ChecklistSerializer(serializers.Serializer):
-    machines_present = serializers.BooleanField()
-    machines_new = serializers.BooleanField()
-    machines_installed = serializers.BooleanField()
-    not_transferred = serializers.BooleanField()
+    machines_present = StrictBooleanField()
+    machines_new = StrictBooleanField()
+    machines_installed = StrictBooleanField()
+    not_transferred = StrictBooleanField()
 
 
-class TextField(serializers.CharField):
-    """Text only: a number or a boolean is not a comment or a reference."""
+def _comment(*, required: bool = False) -> TextField:
+    return TextField(
+        required=required,
+        allow_blank=not required,
+        max_length=validators.COMMENT_MAX_LENGTH,
+        validators=[validators.multi_line],
+        help_text="The reason: required for reject and request_revision.",
+    )
 
-    def to_internal_value(self, data: object) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+
+def _transfer_reference(*, required: bool = False) -> TextField:
+    return TextField(
+        required=required,
+        allow_blank=not required,
+        max_length=100,
+        validators=[validators.single_line],
+        help_text="disburse only, required there.",
+    )
 
 
 class TransitionSerializer(serializers.Serializer):
     """The payload of POST transitions; what each action requires is checked by the workflow."""
 
     action = serializers.ChoiceField(choices=ACTIONS)
-    comment = TextField(
-        required=False,
-        allow_blank=True,
-        max_length=validators.COMMENT_MAX_LENGTH,
-        validators=[validators.multi_line],
-        help_text="The reason: required for reject and request_revision.",
-    )
+    comment = _comment()
     checklist = ChecklistSerializer(
         required=False, help_text="recommend only, required there; all four must be true."
     )
-    transfer_reference = TextField(
-        required=False,
-        max_length=100,
-        validators=[validators.single_line],
-        help_text="disburse only, required there.",
-    )
+    transfer_reference = _transfer_reference()
     transferred_on = serializers.DateField(
         required=False, help_text="disburse only, required there; not in the future."
     )
+
+
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class _TrueField(StrictBooleanField):
+    """For the schema only: a checklist item that recommending requires to be true."""
+
+
+def _action_payload(action: str) -> serializers.Serializer:
+    """What one action's payload must hold, for the schema: the requirement is the transition
+    table's (`requires`); the workflow's payload checks refuse the rest (400)."""
+    requires = next(t.requires for t in transitions.TRANSITIONS if t.action == action)
+    checklist = ChecklistSerializer(required=False)
+    if requires == transitions.CHECKLIST:
+        checklist = inline_serializer(
+            name="RecommendChecklist",
+            fields={item: _TrueField() for item in transitions.CHECKLIST_ITEMS},
+        )
+    transfer = requires == transitions.TRANSFER
+    return inline_serializer(
+        name="Transition" + "".join(word.title() for word in action.split("_")),
+        fields={
+            "action": serializers.ChoiceField(choices=[action]),
+            "comment": _comment(required=requires == transitions.COMMENT),
+            "checklist": checklist,
+            "transfer_reference": _transfer_reference(required=transfer),
+            # Not in the future is the workflow's check: a schema has no "today".
+            "transferred_on": serializers.DateField(
+                required=transfer, help_text="disburse only, required there; not in the future."
+            ),
+        },
+    )
+
+
+# The schema of POST transitions: one payload per action, told apart by `action`.
+TRANSITION_REQUEST = PolymorphicProxySerializer(
+    component_name="Transition",
+    serializers={action: _action_payload(action) for action in ACTIONS},
+    resource_type_field_name="action",
+)
 
 
 class AvailableActionSerializer(serializers.Serializer):
@@ -542,7 +618,7 @@ class BreakdownSerializer(serializers.Serializer):
         }
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(StrictModelSerializer):
     class Meta:
         model = Notice
         fields = ["id", "kind", "application", "title", "body", "created_at", "read_at"]
@@ -553,26 +629,24 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class EligibilityCompanySerializer(serializers.Serializer):
-    workers = serializers.IntegerField(min_value=0, max_value=10**7)
-    investment_value = serializers.IntegerField(
+    workers = StrictIntegerField(min_value=0, max_value=10**7)
+    investment_value = StrictIntegerField(
         min_value=0, max_value=10**15, help_text="Rupiah, excluding land and buildings."
     )
-    kbli = serializers.CharField(max_length=5, validators=[validators.kbli])
+    kbli = TextField(max_length=5, validators=[validators.kbli])
 
 
 class EligibilityMachineSerializer(serializers.Serializer):
-    price = serializers.IntegerField(
-        min_value=1, max_value=MAX_PRICE, help_text="Rupiah, excluding VAT."
-    )
+    price = StrictIntegerField(min_value=1, max_value=MAX_PRICE, help_text="Rupiah, excluding VAT.")
     origin = serializers.ChoiceField(choices=Origin.choices)
     invoice_date = serializers.DateField()
-    is_new = serializers.BooleanField()
+    is_new = StrictBooleanField()
     installed_on = serializers.DateField(allow_null=True, required=False, default=None)
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
 
 
 class EligibilityCheckSerializer(serializers.Serializer):
-    programme = serializers.PrimaryKeyRelatedField(queryset=Programme.objects.all())
+    programme = IdField(queryset=Programme.objects.all())
     company = EligibilityCompanySerializer()
     items = EligibilityMachineSerializer(many=True, min_length=1, max_length=50)
 

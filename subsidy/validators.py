@@ -42,11 +42,17 @@ def kbli(value: str) -> None:
         raise ValidationError(_("KBLI must be exactly 5 digits."), code="invalid_kbli")
 
 
+kbli.schema_pattern = r"^([0-9]{5})?$"
+
+
 def account_number(value: str) -> None:
     if value and not re.fullmatch(r"[0-9][0-9 .-]{4,33}", value):
         raise ValidationError(
             _("A bank account number holds digits only (5 to 34)."), code="invalid_account"
         )
+
+
+account_number.schema_pattern = r"^([0-9][0-9 .-]{4,33})?$"
 
 
 def required_text(value: str) -> None:
@@ -109,10 +115,14 @@ def whole_number(value: object) -> None:
 # Control characters (C0, DEL, C1) and the invisible marks that reorder text: a name or serial
 # number holding U+202E shows reversed, and one holding a NUL or an escape sequence reaches
 # exports, letters and terminals. Line and paragraph separators end a line where no line ends.
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_SINGLE_LINE_REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
+# The classes are written escaped (a regex, not the characters) so that the OpenAPI schema
+# states them as patterns too (config/openapi.py reads `refused_characters`).
+_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+SINGLE_LINE_REFUSED = rf"\u0000-\u001f\u007f-\u009f{_BIDI}\u2028\u2029"
 # Multi-line fields (address, notes, comments) keep their line breaks, nothing else.
-_MULTI_LINE_REFUSED = re.compile(f"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
+MULTI_LINE_REFUSED = rf"\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f{_BIDI}\u2028\u2029"
+_SINGLE_LINE_REFUSED = re.compile(f"[{SINGLE_LINE_REFUSED}]")
+_MULTI_LINE_REFUSED = re.compile(f"[{MULTI_LINE_REFUSED}]")
 
 
 def _refuse_hidden_characters(value: object, refused: re.Pattern) -> None:
@@ -134,6 +144,10 @@ def single_line(value: str) -> None:
 def multi_line(value: str) -> None:
     """An address, note or comment: line breaks allowed, no other control or bidi character."""
     _refuse_hidden_characters(value, _MULTI_LINE_REFUSED)
+
+
+single_line.refused_characters = SINGLE_LINE_REFUSED
+multi_line.refused_characters = MULTI_LINE_REFUSED
 
 
 # Longest texts accepted: a field longer than a person writes is a mistake or an attack.

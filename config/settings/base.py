@@ -253,7 +253,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "auth": read_rate("THROTTLE_AUTH", default="20/min"),
@@ -278,6 +278,8 @@ SPECTACULAR_SETTINGS = {
         "NoticeKindEnum": "subsidy.models.Notice.Kind",
         "ApplicationStatusEnum": "subsidy.models.Application.Status",
         "ApplicationScaleEnum": "subsidy.models.Scale",
+        # A checklist item that recommending requires: true, the only value.
+        "CheckedEnum": [(True, True)],
     },
 }
 

@@ -1,0 +1,63 @@
+"""The OpenAPI schema says what validation says (DRF's DEFAULT_SCHEMA_CLASS).
+
+drf-spectacular reads a field's type, lengths and regex validators; this adds what it cannot
+see, so a request the schema calls valid is accepted and one it calls invalid is refused:
+ids in paths start at 1; text that DRF trims must hold more than whitespace; a NUL, which DRF
+refuses in any text, and what a validator refuses (it names the characters in
+`refused_characters`, a regex class) are excluded by a pattern; a validator function states
+the pattern it checks in `schema_pattern`.
+"""
+
+from django.core.validators import ProhibitNullCharactersValidator
+from drf_spectacular import openapi
+from rest_framework import serializers
+
+
+def text_pattern(refused: str = "", *, required: bool = False) -> str:
+    """A pattern (ECMA and Python alike) for text without the `refused` characters, holding at
+    least one that is not whitespace when `required`."""
+    if not refused:
+        return r"\S"
+    if required:
+        return rf"^[^{refused}]*[^{refused}\s][^{refused}]*$"
+    return rf"^[^{refused}]*$"
+
+
+def _non_blank(field: object) -> bool:
+    """Text DRF trims and then refuses when empty: " " is as blank as ""."""
+    return (
+        isinstance(field, serializers.CharField)
+        and not isinstance(field, serializers.ChoiceField)
+        and not field.allow_blank
+        and field.trim_whitespace
+    )
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _resolve_path_parameters(self, variables: list[str]) -> list[dict]:
+        # A negative or zero id never matches a row.
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["schema"].get("type") == "integer":
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
+    def _insert_field_validators(self, field: object, schema: dict) -> None:
+        super()._insert_field_validators(field, schema)
+        if field.read_only or schema.get("type") != "string" or "enum" in schema:
+            return
+        declared = next(
+            (v.schema_pattern for v in field.validators if hasattr(v, "schema_pattern")), None
+        )
+        if declared and "pattern" not in schema:
+            schema["pattern"] = declared
+        if "pattern" in schema:
+            return
+        refused = "".join(
+            r"\u0000"
+            if isinstance(validator, ProhibitNullCharactersValidator)
+            else getattr(validator, "refused_characters", "")
+            for validator in field.validators
+        )
+        if refused or _non_blank(field):
+            schema["pattern"] = text_pattern(refused, required=_non_blank(field))
