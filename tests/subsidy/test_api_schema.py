@@ -7,6 +7,9 @@ and every status, content type and body must be one the schema declares.
 
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -21,6 +24,7 @@ from schemathesis.checks import (
 )
 
 from subsidy.models import Application, Company, Notice
+from subsidy.regions import provinces, regency_in_province, regency_names
 from subsidy.services import documents as document_services
 from tests.factories import ProgrammeFactory
 from tests.subsidy.test_api_permissions import in_state
@@ -32,6 +36,10 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+# Not yet: positive_data_acceptance and negative_data_rejection (schemathesis.specs.openapi.
+# checks) with Phase.explicit (coverage). The schema and validation were brought together for
+# them, but a bounded run still found failures (see the branch's report); POST
+# /companies/{id}/members/ is to be left out of them (replaced by e-mail invitations elsewhere).
 
 
 @pytest.fixture
@@ -104,6 +112,115 @@ def _aim(case, world: dict) -> None:
             params["id"] = world["notice"]
 
 
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _aim_body(case, world: dict) -> None:
+    """Ids in the body, like those in the path, point at real rows: the schema says an id is a
+    whole number from 1, not which rows exist. An id that breaks the schema is left as it is."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    path = case.operation.path
+    targets = {"programme": world["programme"], "company": world["company"]}
+    if path.endswith("/documents/"):
+        targets = {"item": world["item"]}
+    for name, pk in targets.items():
+        value = body.get(name)
+        if isinstance(value, str) and value.isascii() and value.isdigit():  # a form's text
+            value = int(value)
+        if _is_id(value):
+            body[name] = pk
+
+
+def _stored_province(case, world: dict) -> str:
+    if case.method.upper() == "PATCH" and case.operation.path == "/api/v1/companies/{id}/":
+        return Company.objects.get(pk=world["company"]).province
+    return ""
+
+
+def _consistent_region(case, world: dict) -> None:
+    """A regency lies in its province (validators.region): a rule across two fields, which the
+    schema states only field by field (each an enum of real codes). Valid input is generated
+    consistent: the regency is moved into the province (or the province to the regency's)."""
+    body = case.body
+    if not isinstance(body, dict) or body.get("regency") not in regency_names():
+        return
+    province = body.get("province", _stored_province(case, world))
+    if province not in provinces() and province != "":
+        return  # the province breaks the schema: the case is refused anyway
+    if regency_in_province(body["regency"], province):
+        return
+    if "province" in body and province:
+        body["regency"] = provinces()[province].regencies[0][0]
+    elif "province" in body:
+        body["regency"] = ""
+    else:
+        body["province"] = body["regency"][:2]
+
+
+def _free_nib(case, world: dict) -> None:
+    """A NIB no other company holds (an earlier example may have registered it)."""
+    body = case.body
+    nib = body.get("nib") if isinstance(body, dict) else None
+    if not isinstance(nib, str) or len(nib) != 13:
+        return
+    others = Company.objects.exclude(pk=world["company"])
+    n = int(nib)
+    while others.filter(nib=f"{n:013d}").exists():
+        n = (n + 1) % 10**13
+    body["nib"] = f"{n:013d}"
+
+
+def _fresh_registration(case) -> None:
+    """A username not taken yet (earlier examples registered some) and a password Django's
+    validators accept: the schema states their length and "not digits only"; a common password
+    or one like the username is the validators' judgement, which no schema can state."""
+    body = case.body
+    if not isinstance(body, dict) or not isinstance(body.get("username"), str):
+        return
+    users = get_user_model().objects
+    base, n = body["username"][:140], 0
+    while users.filter(username__iexact=body["username"]).exists():
+        n += 1
+        body["username"] = f"{base}{n}"
+    candidate = get_user_model()(username=body["username"], email=body.get("email", ""))
+    try:
+        validate_password(body.get("password"), user=candidate)
+    except (ValidationError, TypeError):
+        body["password"] = "Mesin-Bubut-7291"
+
+
+def _known_credentials(case) -> None:
+    """Credentials that exist: a well-formed log-in with a wrong password is refused (400) by
+    the contract, so the generated username is given the generated password first."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    username, password = body.get("username"), body.get("password")
+    if isinstance(username, str) and isinstance(password, str):
+        user, _created = get_user_model().objects.get_or_create(username=username)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+
+
+def _valid_input_stays_valid(case, world: dict) -> None:
+    """What the schema cannot state (which rows exist, rules across fields and rows) is made
+    true of the valid cases only; invalid ones are sent as generated."""
+    _aim_body(case, world)
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    path = case.operation.path
+    if path.startswith("/api/v1/companies/"):
+        _consistent_region(case, world)
+        _free_nib(case, world)
+    elif path == "/api/v1/auth/register/":
+        _fresh_registration(case)
+    elif path == "/api/v1/auth/token/":
+        _known_credentials(case)
+
+
 @schema.parametrize()
 @settings(
     max_examples=10,
@@ -116,6 +233,7 @@ def _aim(case, world: dict) -> None:
 @pytest.mark.django_db
 def test_every_answer_conforms_to_the_schema(case, world):
     _aim(case, world)
+    _valid_input_stays_valid(case, world)
     for role in ("applicant", "verifier"):
         response = case.call(headers={"Authorization": f"Token {world['tokens'][role]}"})
         case.validate_response(response, checks=CHECKS)
@@ -273,7 +391,10 @@ def test_schema_has_every_path_and_method_of_the_contract(document):
 
 
 def _properties(document: dict, component: str) -> set[str]:
-    return set(document["components"]["schemas"][component]["properties"])
+    """A component's properties; of a oneOf (one payload per action), those of every branch."""
+    schemas = document["components"]["schemas"]
+    branches = schemas[component].get("oneOf", [{"$ref": f"#/x/{component}"}])
+    return {name for b in branches for name in schemas[b["$ref"].rsplit("/", 1)[1]]["properties"]}
 
 
 @pytest.mark.parametrize(
@@ -342,12 +463,15 @@ def test_fields_that_may_be_empty_are_nullable(document, component, field):
 
 
 def test_transition_payload_lists_the_actions(document):
-    action = document["components"]["schemas"]["TransitionRequest"]["properties"]["action"]
-    enum = action.get("enum") or document["components"]["schemas"][
-        action["$ref"].rsplit("/", 1)[1]
-    ].get("enum")
+    schemas = document["components"]["schemas"]
+    mapping = schemas["TransitionRequest"]["discriminator"]["mapping"]
+    enum = set()
+    for action, ref in mapping.items():
+        branch = schemas[ref.rsplit("/", 1)[1]]["properties"]["action"]
+        enum |= set(schemas[branch["$ref"].rsplit("/", 1)[1]]["enum"])
+        assert schemas[branch["$ref"].rsplit("/", 1)[1]]["enum"] == [action]
 
-    assert set(enum) == {
+    assert enum == {
         "submit",
         "start_review",
         "request_revision",
