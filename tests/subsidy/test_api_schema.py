@@ -27,8 +27,7 @@ from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow.transitions import CHECKLIST_ITEMS
 from tests.factories import ProgrammeFactory
 from tests.subsidy.test_api_permissions import in_state
-from tests.subsidy.test_site_visits import jpeg
-from tests.utils import pdf_upload
+from tests.utils import jpeg, pdf_upload
 
 CHECKS = [
     not_a_server_error,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image, TiffImagePlugin
+from PIL import Image
 
 from config.errors import ServiceError
 from subsidy.models import Application, AuditEntry, SiteVisit, SiteVisitPhoto
@@ -16,7 +16,7 @@ from subsidy.photos import read_exif
 from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow import actions as workflow
 from tests.subsidy.test_api_permissions import in_state
-from tests.utils import PDF_BYTES, client_for
+from tests.utils import PDF_BYTES, client_for, jpeg
 
 pytestmark = pytest.mark.django_db
 
@@ -28,28 +28,6 @@ CHECKLIST = {
     "machines_installed": True,
     "not_transferred": True,
 }
-
-
-def _rational(numerator: int, denominator: int) -> TiffImagePlugin.IFDRational:
-    return TiffImagePlugin.IFDRational(numerator, denominator)
-
-
-def jpeg(*, gps: bool = True, taken: str | None = "2026:03:05 10:15:30", fmt: str = "JPEG"):
-    """A small photo made here with Pillow, carrying EXIF time and GPS when asked."""
-    exif = Image.Exif()
-    if taken:
-        exif.get_ifd(0x8769)[0x9003] = taken
-    if gps:
-        # 6° 10' 30.15" S, 106° 49' 12.34" E: Jakarta.
-        block = exif.get_ifd(0x8825)
-        block[1] = "S"
-        block[2] = (_rational(6, 1), _rational(10, 1), _rational(3015, 100))
-        block[3] = "E"
-        block[4] = (_rational(106, 1), _rational(49, 1), _rational(1234, 100))
-    buffer = io.BytesIO()
-    Image.new("RGB", (16, 16), "green").save(buffer, fmt, exif=exif)
-    suffix = "jpg" if fmt == "JPEG" else "png"
-    return SimpleUploadedFile(f"foto.{suffix}", buffer.getvalue(), content_type="image/jpeg")
 
 
 # The expected decimal degrees, worked by hand: 6 + 10/60 + 30.15/3600 = 6.175041666...
