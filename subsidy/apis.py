@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from accounts.roles import APPLICANT
 from config.api import LIST_ERRORS, READ_ERRORS, error_responses
 from config.errors import ServiceError
+from config.json_io import JSONParser
 from subsidy import access, files, selectors
 from subsidy.notices import compose as notices
 from subsidy.notices import letters
@@ -33,11 +34,20 @@ from subsidy.services import companies as company_services
 from subsidy.services import documents as document_services
 from subsidy.services import permissions
 from subsidy.services import programmes as programme_services
+from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow import actions as workflow
 from subsidy.workflow import transitions
 
 from .filters import ApplicationFilter, CompanyFilter
-from .models import Application, Company, Document, MachineItem, Notice, Programme
+from .models import (
+    Application,
+    Company,
+    Document,
+    MachineItem,
+    Notice,
+    Programme,
+    SiteVisit,
+)
 from .serializers import (
     AddMemberSerializer,
     ApplicationSerializer,
@@ -54,6 +64,10 @@ from .serializers import (
     NotificationSerializer,
     ProgrammeSerializer,
     ProvinceSerializer,
+    SiteVisitPhotoSerializer,
+    SiteVisitPhotoUploadSerializer,
+    SiteVisitRequestSerializer,
+    SiteVisitSerializer,
     TransitionSerializer,
 )
 
@@ -275,6 +289,10 @@ class ApplicationViewSet(
         return access.applications_visible_to(self.request.user).select_related(
             "company", "programme"
         )
+
+    def get_serializer_context(self) -> dict:
+        # The detail adds what a list does not read: the signals for officers.
+        return {**super().get_serializer_context(), "signals": self.action == "retrieve"}
 
     def _answer(self, application: Application, code: int = status.HTTP_200_OK) -> Response:
         """The application as the list shows it."""
@@ -499,6 +517,127 @@ class DocumentDownloadApi(APIView):
             content_type=document.content_type,
             as_attachment=True,
             filename=document.original_name or f"document-{document.pk}",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+# --- Site visits ---------------------------------------------------------------------------
+
+
+def _require_staff(user) -> None:
+    if not access.sees_everything(user):
+        raise ServiceError("forbidden", _("Only programme staff may see site visits."))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: SiteVisitSerializer(many=True), **error_responses(400, 401, 403, 404)}
+    ),
+    retrieve=extend_schema(responses={200: SiteVisitSerializer, **error_responses(401, 403, 404)}),
+    create=extend_schema(
+        request={
+            "application/json": SiteVisitRequestSerializer,
+            "multipart/form-data": SiteVisitRequestSerializer,
+        },
+        responses={201: SiteVisitSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        description="A verifier records a site visit during field verification: JSON, or "
+        "multipart with `photos`. Each photo's time and GPS position are read from its EXIF.",
+    ),
+    photos=extend_schema(
+        request={"multipart/form-data": SiteVisitPhotoUploadSerializer},
+        responses={
+            201: SiteVisitPhotoSerializer,
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+        description="Add a photo to a recorded visit (verifier, during field verification).",
+    ),
+)
+class SiteVisitViewSet(
+    _ApplicationChild,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Site visits of an application: staff read, verifiers record them (DOMAIN.md)."""
+
+    schema = AutoSchema()
+    serializer_class = SiteVisitSerializer
+    filter_backends: list = []
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    queryset = SiteVisit.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        application = self.application()
+        _require_staff(self.request.user)
+        return selectors.site_visits_of(application)
+
+    def get_throttles(self) -> list:
+        if self.action in ("create", "photos"):
+            self.throttle_scope = "upload"
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def _check_length(self, request: Request, photos: int) -> None:
+        """Refuse an oversized body before reading it all."""
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > photos * settings.DOCUMENT_MAX_BYTES + 64 * 1024:
+            raise serializers.ValidationError({"file": [files.too_large_message()]})
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        application = self.application()
+        site_visit_services.require_visitor(application, request.user)
+        self._check_length(request, 20)
+        data = dict(_validated(SiteVisitRequestSerializer, request.data))
+        visit = site_visit_services.site_visit_record(
+            application=application,
+            by=request.user,
+            visited_on=data["visited_on"],
+            place=data["place"],
+            checklist={name: data[name] for name in transitions.CHECKLIST_ITEMS},
+            notes=data.get("notes", ""),
+            photos=data.get("photos", []),
+        )
+        visit = selectors.site_visits_of(application).get(pk=visit.pk)
+        return Response(SiteVisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def photos(self, request: Request, *args: object, **kwargs: object) -> Response:
+        visit = self.get_object()
+        site_visit_services.require_visitor(visit.application, request.user)
+        self._check_length(request, 1)
+        data = _validated(SiteVisitPhotoUploadSerializer, request.data)
+        photo = site_visit_services.site_visit_add_photo(
+            visit=visit, by=request.user, file=data["file"]
+        )
+        return Response(SiteVisitPhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
+
+
+class SiteVisitPhotoDownloadApi(APIView):
+    """Streams a site-visit photo to programme staff."""
+
+    schema = AutoSchema()
+
+    @extend_schema(
+        responses={
+            **{
+                (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, "The photo")
+                for content_type in files.PHOTO_TYPES
+            },
+            **READ_ERRORS,
+        }
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        photo = get_object_or_404(selectors.site_visit_photos_visible_to(request.user), pk=pk)
+        response = FileResponse(
+            photo.file.open("rb"),
+            content_type=photo.content_type,
+            as_attachment=True,
+            filename=photo.original_name or f"photo-{photo.pk}",
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response

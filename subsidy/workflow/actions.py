@@ -18,7 +18,7 @@ from subsidy.access import not_found
 from subsidy.engine import rules, stale
 from subsidy.models import Application, Programme, ReferenceCounter
 from subsidy.notices import compose as notices
-from subsidy.selectors import programme_spent
+from subsidy.selectors import latest_visit_checklist, programme_spent
 from subsidy.workflow.payloads import (
     optional_comment,
     require_checklist,
@@ -232,6 +232,13 @@ def application_recommend(
     *, application: Application, by: User, checklist: object = None, comment: str = ""
 ) -> Application:
     application, t, _affected = _begin(application, by, "recommend")
+    changes: dict = {}
+    if checklist is None:
+        # Without a checklist in the request, the latest recorded site visit's answers.
+        recorded = latest_visit_checklist(application)
+        if recorded is not None:
+            visit_id, checklist = recorded
+            changes["site_visit"] = [None, visit_id]
     checklist = require_checklist(checklist)
     require_state(t, application)
     return _move(
@@ -240,7 +247,7 @@ def application_recommend(
         by=by,
         comment=optional_comment(comment),
         checklist=checklist,
-        changes={"checklist": [None, checklist]},
+        changes={"checklist": [None, checklist], **changes},
     )
 
 

@@ -18,13 +18,14 @@ from accounts.roles import APPLICANT, APPROVER, VERIFIER, grant_role
 from subsidy.engine import computation
 from subsidy.models import Application, Notice
 from subsidy.services import documents as document_services
+from subsidy.services import site_visits as site_visit_services
 from tests.factories import (
     ApplicationFactory,
     MachineItemFactory,
     ProgrammeFactory,
     UserFactory,
 )
-from tests.utils import client_for, item_data, pdf_upload
+from tests.utils import client_for, item_data, jpeg, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +81,16 @@ def _superuser_write(code: int) -> dict[str, int]:
     return {**_signed_in(403), "superuser": code}
 
 
+def _staff_read(code: int = 200) -> dict[str, int]:
+    """Staff roles and superusers read; the company's applicants 403, other applicants 404."""
+    return {**_signed_in(code), "applicant": 403, "other_applicant": 404}
+
+
+def _verifier_write(code: int) -> dict[str, int]:
+    """Only a verifier records; everyone else who sees the case 403, other applicants 404."""
+    return {**_signed_in(403), "verifier": code, "other_applicant": 404}
+
+
 class World:
     """The data a matrix cell needs, built on first use so each cell builds only its own."""
 
@@ -121,6 +132,25 @@ class World:
     @cached_property
     def approved(self) -> Application:
         return in_state(self.company, S.APPROVED)
+
+    @cached_property
+    def visiting(self) -> Application:
+        return in_state(self.company, S.FIELD_VERIFICATION)
+
+    @cached_property
+    def visit(self):
+        return site_visit_services.site_visit_record(
+            application=self.visiting,
+            by=self.user("verifier"),
+            visited_on=timezone.localdate(),
+            place="Klaten",
+            checklist=CHECKLIST,
+            photos=[jpeg()],
+        )
+
+    @cached_property
+    def photo(self):
+        return self.visit.photos.get()
 
     @cached_property
     def newcomer(self):
@@ -328,6 +358,31 @@ CALLS: dict[str, Call] = {
         "delete", lambda w: f"/api/v1/applications/{w.draft.pk}/documents/{w.document.pk}/"
     ),
     "document download GET": Call("get", lambda w: f"/api/v1/documents/{w.document.pk}/download/"),
+    # Site visits: staff read, verifiers record (during field verification).
+    "site visits GET": Call("get", lambda w: f"/api/v1/applications/{w.visiting.pk}/site-visits/"),
+    "site visits POST": Call(
+        "post",
+        lambda w: f"/api/v1/applications/{w.visiting.pk}/site-visits/",
+        lambda w: {
+            "visited_on": timezone.localdate().isoformat(),
+            "place": "Klaten",
+            **CHECKLIST,
+            "photos": [jpeg()],
+        },
+        format="multipart",
+    ),
+    "site visit GET": Call(
+        "get", lambda w: f"/api/v1/applications/{w.visiting.pk}/site-visits/{w.visit.pk}/"
+    ),
+    "site visit photos POST": Call(
+        "post",
+        lambda w: f"/api/v1/applications/{w.visiting.pk}/site-visits/{w.visit.pk}/photos/",
+        lambda w: {"file": jpeg()},
+        format="multipart",
+    ),
+    "site visit photo download GET": Call(
+        "get", lambda w: f"/api/v1/site-visit-photos/{w.photo.pk}/download/"
+    ),
     # Notifications: the caller's own.
     "notifications GET": Call("get", lambda w: "/api/v1/notifications/"),
 }
@@ -378,6 +433,12 @@ EXPECTED: dict[str, dict[str, int]] = {
     "document GET": _read_own(),
     "document DELETE": _applicant_write(204),
     "document download GET": _read_own(),
+    "site visits GET": _staff_read(),
+    "site visits POST": _verifier_write(201),
+    "site visit GET": _staff_read(),
+    "site visit photos POST": _verifier_write(201),
+    # A photo is not the applicant's to fetch: not found, as for anything not theirs.
+    "site visit photo download GET": {**_staff_read(), "applicant": 404},
     "notifications GET": _signed_in(200),
 }
 
@@ -458,6 +519,10 @@ _TEMPLATES = {
     "documents": "/api/v1/applications/{application_pk}/documents/",
     "document": "/api/v1/applications/{application_pk}/documents/{id}/",
     "document download": "/api/v1/documents/{id}/download/",
+    "site visits": "/api/v1/applications/{application_pk}/site-visits/",
+    "site visit": "/api/v1/applications/{application_pk}/site-visits/{id}/",
+    "site visit photos": "/api/v1/applications/{application_pk}/site-visits/{id}/photos/",
+    "site visit photo download": "/api/v1/site-visit-photos/{id}/download/",
     "notifications": "/api/v1/notifications/",
 }
 COVERED_BELOW = {

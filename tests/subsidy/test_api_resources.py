@@ -323,20 +323,6 @@ def test_applications_are_listed_newest_first_with_pages(verifier, three_cases):
     assert second["previous"] is not None
 
 
-def test_duplicate_document_finding_is_shown_to_officers_only(applicant, verifier, company):
-    application = in_state(company, S.SUBMITTED)
-    findings = [{"code": "duplicate_document", "item": None}, {"code": "below_minimum"}]
-    Application.objects.filter(pk=application.pk).update(findings=findings)
-    url = f"/api/v1/applications/{application.pk}/"
-
-    mine = client_for(applicant).get(url).json()["findings"]
-    staff = client_for(verifier).get(url).json()["findings"]
-
-    assert [f["code"] for f in mine] == ["below_minimum"]
-    assert [f["code"] for f in staff] == ["duplicate_document", "below_minimum"]
-    assert all(f["detail"] and f["detail"] != f["code"] for f in staff)
-
-
 # --- Items, documents ----------------------------------------------------------------------
 
 
@@ -530,7 +516,7 @@ def test_notifications_are_the_callers_newest_first_and_can_be_marked_read(appli
 def test_item_and_application_render_as_their_declared_fields_would(verifier, company):
     application = in_state(company, S.DISBURSED, case_officer=verifier, transferred_on="2026-01-05")
     Application.objects.filter(pk=application.pk).update(
-        findings=[{"code": "below_minimum"}, {"code": "duplicate_document", "item": 3}]
+        findings=[{"code": "below_minimum"}, {"code": "duplicate_serial", "item": 3}]
     )
     computation.compute_applications([application.pk])
     row = application_list(verifier).get(pk=application.pk)
