@@ -218,3 +218,7 @@ def application_history(application: Application) -> list[dict]:
 
 def notifications_for(user) -> QuerySet[Notice]:
     return Notice.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def unread_notice_count(user) -> int:
+    return Notice.objects.filter(recipient=user, read_at__isnull=True).count()
