@@ -12,7 +12,12 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -49,16 +54,17 @@ from .models import (
     SiteVisit,
 )
 from .serializers import (
-    AddMemberSerializer,
     ApplicationSerializer,
     AvailableActionSerializer,
     BreakdownSerializer,
     BudgetSerializer,
     CompanySerializer,
+    DetailSerializer,
     DocumentSerializer,
     EligibilityCheckSerializer,
     EligibilityResultSerializer,
     HistoryEntrySerializer,
+    InviteMemberSerializer,
     MachineItemSerializer,
     MemberSerializer,
     NotificationSerializer,
@@ -201,8 +207,14 @@ class CompanyViewSet(
     @extend_schema(methods=["get"], responses={200: MemberSerializer(many=True), **LIST_ERRORS})
     @extend_schema(
         methods=["post"],
-        request=AddMemberSerializer,
-        responses={201: MemberSerializer, **CHANGE_ERRORS},
+        request=InviteMemberSerializer,
+        responses={202: DetailSerializer, **CHANGE_ERRORS},
+        description=(
+            "Invite someone by e-mail to join the company (by a member). The invitation link "
+            "is e-mailed; the answer is the same whether or not an account has that address. "
+            "Re-inviting an address replaces its pending invitation. (Until issue 10 this "
+            "took a username and attached that user at once.)"
+        ),
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def members(self, request: Request, pk: str | None = None) -> Response:
@@ -211,11 +223,47 @@ class CompanyViewSet(
             page = self.paginate_queryset(company.members.order_by("username", "id"))
             return self.get_paginated_response(MemberSerializer(page, many=True).data)
         permissions.require_member(company, request.user)
-        data = _validated(AddMemberSerializer, request.data)
-        user = company_services.company_add_member(
-            company=company, by=request.user, username=data["username"]
+        data = _validated(InviteMemberSerializer, request.data)
+        company_services.company_invite_member(
+            company=company, by=request.user, email=data["email"]
         )
-        return Response(MemberSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(
+            {"detail": company_services.invitation_sent()}, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(
+        request=None,
+        responses={204: None, **error_responses(401, 403, 404, 409)},
+        parameters=[
+            OpenApiParameter("user_id", OpenApiTypes.INT, OpenApiParameter.PATH, required=True)
+        ],
+        description=(
+            "Remove a member (by a member; a member may remove themselves). The last member "
+            "cannot be removed (409)."
+        ),
+    )
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>[0-9]+)")
+    def remove_member(self, request: Request, pk: str | None = None, user_id: str = "") -> Response:
+        company = self.get_object()
+        permissions.require_member(company, request.user)
+        user = get_object_or_404(company.members.all(), pk=user_id)
+        company_services.company_remove_member(company=company, by=request.user, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationAcceptApi(APIView):
+    """Accept an invitation to a company with the token from its e-mailed link."""
+
+    schema = AutoSchema()
+
+    @extend_schema(
+        request=None,
+        responses={200: CompanySerializer, **error_responses(401, 403, 404, 409)},
+        tags=["companies"],
+    )
+    def post(self, request: Request, token: str) -> Response:
+        invitation = company_services.invitation_accept(token=token, by=request.user)
+        return Response(CompanySerializer(invitation.company).data)
 
 
 class RegionsApi(APIView):

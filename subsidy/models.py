@@ -1,5 +1,5 @@
-"""Programmes, companies, applications, machine items, documents, the audit trail, notices
-and site visits."""
+"""Programmes, companies and their invitations, applications, machine items, documents, the
+audit trail, notices and site visits."""
 
 import uuid
 from pathlib import Path
@@ -182,6 +182,51 @@ class Company(models.Model):
             "bank_account_number": self.bank_account_number,
             "bank_account_name": self.bank_account_name,
         }
+
+
+class CompanyInvitation(models.Model):
+    """An invitation to join a company, sent by e-mail; the link's token is stored hashed."""
+
+    VALID_DAYS = 14
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # SHA-256 of the link's token: a copy of the database opens no invitation.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked = models.BooleanField(_("revoked"), default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("company invitation")
+        verbose_name_plural = _("company invitations")
+        constraints = [
+            # Re-inviting an address replaces its pending invitation: one link works at a time.
+            models.UniqueConstraint(
+                fields=["company", "email"],
+                condition=Q(accepted_at__isnull=True, revoked=False),
+                name="one_pending_invitation_per_company_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id}: {self.email}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and not self.revoked
 
 
 class Application(models.Model):

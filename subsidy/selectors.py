@@ -437,3 +437,7 @@ def site_visit_photos_visible_to(user) -> QuerySet[SiteVisitPhoto]:
     if not sees_everything(user):
         return SiteVisitPhoto.objects.none()
     return SiteVisitPhoto.objects.all()
+
+
+def unread_notice_count(user) -> int:
+    return Notice.objects.filter(recipient=user, read_at__isnull=True).count()

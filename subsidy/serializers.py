@@ -213,13 +213,24 @@ class CompanySerializer(serializers.ModelSerializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
+    """A member as the other members see them: no e-mail address (it is nobody else's)."""
+
+    name = serializers.SerializerMethodField()
+
     class Meta:
         model = User
-        fields = ["id", "username", "email"]
+        fields = ["id", "username", "name"]
+
+    def get_name(self, user: User) -> str:
+        return user.get_full_name()
 
 
-class AddMemberSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+class InviteMemberSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
 
 
 class RegencySerializer(serializers.Serializer):

@@ -17,6 +17,11 @@ urlpatterns = [
     path("regions/", apis.RegionsApi.as_view(), name="regions"),
     path("eligibility-check/", apis.EligibilityCheckApi.as_view(), name="eligibility-check"),
     path(
+        "invitations/<str:token>/accept/",
+        apis.InvitationAcceptApi.as_view(),
+        name="invitation-accept",
+    ),
+    path(
         "applications/<int:application_pk>/items/",
         items.as_view({"get": "list", "post": "create"}),
         name="application-items",

@@ -16,9 +16,10 @@ from rest_framework.test import APIClient
 
 from accounts.roles import APPLICANT, APPROVER, VERIFIER, grant_role
 from subsidy.engine import computation
-from subsidy.models import Application, Notice
+from subsidy.models import Application, CompanyInvitation, Notice
 from subsidy.services import documents as document_services
 from subsidy.services import site_visits as site_visit_services
+from subsidy.services.companies import invitation_token_hash
 from tests.factories import (
     ApplicationFactory,
     MachineItemFactory,
@@ -157,6 +158,25 @@ class World:
         """An applicant account belonging to no company yet, to be added as a member."""
         return UserFactory(username="hana", roles=[APPLICANT])
 
+    @cached_property
+    def second_member(self):
+        """A member beside the applicant: removing them leaves the company one."""
+        self.company.members.add(self.newcomer)
+        return self.newcomer
+
+    @cached_property
+    def invitation_token(self) -> str:
+        """The token of a pending invitation to the company (as its e-mailed link holds it)."""
+        token = "token-for-the-permission-matrix"
+        CompanyInvitation.objects.create(
+            company=self.company,
+            email="undangan@example.test",
+            invited_by=self.user("applicant"),
+            token_hash=invitation_token_hash(token),
+            expires_at=timezone.now() + dt.timedelta(days=14),
+        )
+        return token
+
     def notice_for(self, role: str) -> Notice:
         user = self.user(role)
         return Notice.objects.create(
@@ -287,7 +307,13 @@ CALLS: dict[str, Call] = {
     "members POST": Call(
         "post",
         lambda w: f"/api/v1/companies/{w.company.pk}/members/",
-        lambda w: {"username": w.newcomer.username},
+        lambda w: {"email": w.newcomer.email},
+    ),
+    "member DELETE": Call(
+        "delete", lambda w: f"/api/v1/companies/{w.company.pk}/members/{w.second_member.pk}/"
+    ),
+    "invitation accept POST": Call(
+        "post", lambda w: f"/api/v1/invitations/{w.invitation_token}/accept/"
     ),
     "regions GET": Call("get", lambda w: "/api/v1/regions/"),
     # The public self-check: anyone, signed in or not; nothing stored.
@@ -409,7 +435,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     "company PATCH": _applicant_write(200),
     "company DELETE": _signed_in(405),
     "members GET": _read_own(),
-    "members POST": _applicant_write(201),
+    # An invitation is sent: the same 202 whether or not an account has the address.
+    "members POST": _applicant_write(202),
+    "member DELETE": _applicant_write(204),
+    # Whoever holds the link and is an applicant joins; staff accounts cannot.
+    "invitation accept POST": _applicant_create(200),
     "regions GET": _signed_in(200),
     "eligibility-check POST": _everyone(200),
     "applications GET": _signed_in(200),
@@ -506,6 +536,8 @@ _TEMPLATES = {
     "companies": "/api/v1/companies/",
     "company": "/api/v1/companies/{id}/",
     "members": "/api/v1/companies/{id}/members/",
+    "member": "/api/v1/companies/{id}/members/{user_id}/",
+    "invitation accept": "/api/v1/invitations/{token}/accept/",
     "regions": "/api/v1/regions/",
     "eligibility-check": "/api/v1/eligibility-check/",
     "applications": "/api/v1/applications/",

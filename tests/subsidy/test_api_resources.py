@@ -1,6 +1,7 @@
 """Each resource of API.md answers with the contract's fields, filters and actions."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone, translation
@@ -162,31 +163,44 @@ def test_a_second_company_with_the_same_nib_is_refused(applicant, other_applican
     assert "nib" in response.json()["errors"]
 
 
-def test_a_member_adds_another_applicant_who_then_sees_the_company(
-    applicant, other_applicant, company
+def test_a_member_invites_another_applicant_who_accepts_and_then_sees_the_company(
+    applicant, other_applicant, company, mailoutbox, django_capture_on_commit_callbacks
 ):
     client = client_for(applicant)
 
-    added = client.post(
-        f"/api/v1/companies/{company.pk}/members/",
-        {"username": other_applicant.username},
-        format="json",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        invited = client.post(
+            f"/api/v1/companies/{company.pk}/members/",
+            {"email": other_applicant.email},
+            format="json",
+        )
+    token = re.search(r"/invitations/([^/\s]+)/", mailoutbox[0].body).group(1)
+    accepted = client_for(other_applicant).post(f"/api/v1/invitations/{token}/accept/")
     members = client.get(f"/api/v1/companies/{company.pk}/members/")
 
-    assert added.status_code == 201
+    assert invited.status_code == 202
+    assert accepted.status_code == 200
+    assert accepted.json()["id"] == company.pk
     assert [m["username"] for m in members.json()["results"]] == sorted(
         [applicant.username, other_applicant.username]
     )
+    assert "email" not in members.json()["results"][0]
     assert client_for(other_applicant).get(f"/api/v1/companies/{company.pk}/").status_code == 200
 
 
-def test_a_staff_user_cannot_be_added_as_a_member(applicant, company, verifier):
-    response = client_for(applicant).post(
-        f"/api/v1/companies/{company.pk}/members/", {"username": verifier.username}, format="json"
-    )
+def test_a_staff_user_cannot_join_by_an_invitation(
+    applicant, company, verifier, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(applicant).post(
+            f"/api/v1/companies/{company.pk}/members/", {"email": verifier.email}, format="json"
+        )
+    token = re.search(r"/invitations/([^/\s]+)/", mailoutbox[0].body).group(1)
 
-    assert response.status_code == 400
+    response = client_for(verifier).post(f"/api/v1/invitations/{token}/accept/")
+
+    assert response.status_code == 403
+    assert not company.members.filter(pk=verifier.pk).exists()
 
 
 def test_company_list_filters_by_province(verifier, company):

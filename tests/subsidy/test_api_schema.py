@@ -285,6 +285,8 @@ CONTRACT_PATHS = {
     "/api/v1/companies/": {"get", "post"},
     "/api/v1/companies/{id}/": {"get", "put", "patch"},
     "/api/v1/companies/{id}/members/": {"get", "post"},
+    "/api/v1/companies/{id}/members/{user_id}/": {"delete"},
+    "/api/v1/invitations/{token}/accept/": {"post"},
     "/api/v1/regions/": {"get"},
     "/api/v1/eligibility-check/": {"post"},
     "/api/v1/applications/": {"get", "post"},
