@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from subsidy import formats, selectors
+from subsidy import access, formats, selectors
 from subsidy.engine import rules
 from subsidy.findings import finding_detail
 from subsidy.models import Origin, PaymentMethod, Programme, Scale
@@ -177,7 +177,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "applicant/dashboard.html",
         {
-            "companies": selectors.companies_visible_to(request.user).order_by("name", "id"),
+            "companies": access.companies_visible_to(request.user).order_by("name", "id"),
             "applications": selectors.application_list(request.user).order_by("-created_at")[:100],
         },
     )
