@@ -441,3 +441,26 @@ def site_visit_photos_visible_to(user) -> QuerySet[SiteVisitPhoto]:
 
 def unread_notice_count(user) -> int:
     return Notice.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def application_page(user) -> QuerySet[Application]:
+    """An application with what its applicant pages show: company, programme, machines and
+    documents in a fixed number of queries whatever their count."""
+    return (
+        applications_visible_to(user)
+        .select_related("company", "programme")
+        .prefetch_related(
+            Prefetch("items", queryset=MachineItem.objects.order_by("id"), to_attr="item_list"),
+            Prefetch(
+                "documents",
+                queryset=Document.objects.select_related("item").order_by("kind", "id"),
+                to_attr="document_list",
+            ),
+        )
+    )
+
+
+def revision_comment(history: list[dict]) -> str:
+    """The officer's comment of the latest revision request in an application's history."""
+    requests = [e for e in history if e["action"] == "request_revision"]
+    return requests[-1]["comment"] if requests else ""

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,11 +32,8 @@ NOTIFICATION_ROWS = 100
 
 
 def application_url(application_id: int) -> str:
-    """The applicant's page of an application (built in the application pages' module)."""
-    try:
-        return reverse("applicant:application", args=[application_id])
-    except NoReverseMatch:
-        return f"/applications/{application_id}/"
+    """The applicant's page of an application."""
+    return reverse("applicant:application", args=[application_id])
 
 
 def _visible_company(request: HttpRequest, pk: int) -> Company:

@@ -125,7 +125,9 @@ def _begin(
     return locked, resolve(by, locked, action), others
 
 
-def _missing_for_submission(application: Application) -> list[str]:
+def missing_for_submission(application: Application) -> list[str]:
+    """What a submission still lacks, as codes (company.nib, items, documents.invoice); the
+    submit refusal and the applicant's task list both read it."""
     company = application.company
     missing = []
     if not company.nib:
@@ -178,7 +180,7 @@ def application_submit(*, application: Application, by: User) -> Application:
     refusal = window_refusal(application, "submit")
     if refusal:
         raise refusal
-    missing = _missing_for_submission(application)
+    missing = missing_for_submission(application)
     if missing:
         raise ServiceError(
             "incomplete",
