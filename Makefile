@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate demo serve worker beat schema bench messages clean
+.PHONY: run test install install-dev migrate demo serve worker beat schema bench messages screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -70,6 +70,12 @@ bench: install-dev
 	$(BIN)/python bench/audit_trail.py
 	$(BIN)/python bench/notices.py
 	$(BIN)/python bench/api_list.py
+
+# Phone-width PNGs of the applicant's pages into docs/screenshots/, from the running demo
+# (`make run` in another terminal; BASE_URL=http://127.0.0.1:8000 by default; needs /usr/bin/chromium).
+BASE_URL ?= http://127.0.0.1:$(PORT)
+screenshots: install-dev
+	$(BIN)/python docs/screenshots/capture.py --base-url $(BASE_URL)
 
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l id -l en --no-obsolete -i ".venv/*" -i "bench/*" -i "tests/*"

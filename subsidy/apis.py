@@ -11,10 +11,15 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +29,7 @@ from rest_framework.views import APIView
 from accounts.roles import APPLICANT
 from config.api import LIST_ERRORS, READ_ERRORS, error_responses
 from config.errors import ServiceError
+from config.json_io import JSONParser
 from config.openapi import AutoSchema
 from subsidy import access, files, selectors
 from subsidy.notices import compose as notices
@@ -33,28 +39,42 @@ from subsidy.services import companies as company_services
 from subsidy.services import documents as document_services
 from subsidy.services import permissions
 from subsidy.services import programmes as programme_services
+from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow import actions as workflow
 from subsidy.workflow import transitions
 
 from .filters import ApplicationFilter, CompanyFilter
-from .models import Application, Company, Document, MachineItem, Notice, Programme
+from .models import (
+    Application,
+    Company,
+    Document,
+    MachineItem,
+    Notice,
+    Programme,
+    SiteVisit,
+)
 from .serializers import (
     TRANSITION_REQUEST,
-    AddMemberSerializer,
     ApplicationSerializer,
     AvailableActionSerializer,
     BreakdownSerializer,
     BudgetSerializer,
     CompanySerializer,
+    DetailSerializer,
     DocumentSerializer,
     EligibilityCheckSerializer,
     EligibilityResultSerializer,
     HistoryEntrySerializer,
+    InviteMemberSerializer,
     MachineItemSerializer,
     MemberSerializer,
     NotificationSerializer,
     ProgrammeSerializer,
     ProvinceSerializer,
+    SiteVisitPhotoSerializer,
+    SiteVisitPhotoUploadSerializer,
+    SiteVisitRequestSerializer,
+    SiteVisitSerializer,
     TransitionSerializer,
 )
 
@@ -177,8 +197,14 @@ class CompanyViewSet(
     @extend_schema(methods=["get"], responses={200: MemberSerializer(many=True), **LIST_ERRORS})
     @extend_schema(
         methods=["post"],
-        request=AddMemberSerializer,
-        responses={201: MemberSerializer, **CHANGE_ERRORS},
+        request=InviteMemberSerializer,
+        responses={202: DetailSerializer, **CHANGE_ERRORS},
+        description=(
+            "Invite someone by e-mail to join the company (by a member). The invitation link "
+            "is e-mailed; the answer is the same whether or not an account has that address. "
+            "Re-inviting an address replaces its pending invitation. (Until issue 10 this "
+            "took a username and attached that user at once.)"
+        ),
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def members(self, request: Request, pk: str | None = None) -> Response:
@@ -187,11 +213,47 @@ class CompanyViewSet(
             page = self.paginate_queryset(company.members.order_by("username", "id"))
             return self.get_paginated_response(MemberSerializer(page, many=True).data)
         permissions.require_member(company, request.user)
-        data = _validated(AddMemberSerializer, request.data)
-        user = company_services.company_add_member(
-            company=company, by=request.user, username=data["username"]
+        data = _validated(InviteMemberSerializer, request.data)
+        company_services.company_invite_member(
+            company=company, by=request.user, email=data["email"]
         )
-        return Response(MemberSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(
+            {"detail": company_services.invitation_sent()}, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(
+        request=None,
+        responses={204: None, **error_responses(401, 403, 404, 409)},
+        parameters=[
+            OpenApiParameter("user_id", OpenApiTypes.INT, OpenApiParameter.PATH, required=True)
+        ],
+        description=(
+            "Remove a member (by a member; a member may remove themselves). The last member "
+            "cannot be removed (409)."
+        ),
+    )
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>[0-9]+)")
+    def remove_member(self, request: Request, pk: str | None = None, user_id: str = "") -> Response:
+        company = self.get_object()
+        permissions.require_member(company, request.user)
+        user = get_object_or_404(company.members.all(), pk=user_id)
+        company_services.company_remove_member(company=company, by=request.user, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationAcceptApi(APIView):
+    """Accept an invitation to a company with the token from its e-mailed link."""
+
+    schema = AutoSchema()
+
+    @extend_schema(
+        request=None,
+        responses={200: CompanySerializer, **error_responses(401, 403, 404, 409)},
+        tags=["companies"],
+    )
+    def post(self, request: Request, token: str) -> Response:
+        invitation = company_services.invitation_accept(token=token, by=request.user)
+        return Response(CompanySerializer(invitation.company).data)
 
 
 class RegionsApi(APIView):
@@ -265,6 +327,10 @@ class ApplicationViewSet(
         return access.applications_visible_to(self.request.user).select_related(
             "company", "programme"
         )
+
+    def get_serializer_context(self) -> dict:
+        # The detail adds what a list does not read: the signals for officers.
+        return {**super().get_serializer_context(), "signals": self.action == "retrieve"}
 
     def _answer(self, application: Application, code: int = status.HTTP_200_OK) -> Response:
         """The application as the list shows it."""
@@ -490,6 +556,127 @@ class DocumentDownloadApi(APIView):
             content_type=document.content_type,
             as_attachment=True,
             filename=document.original_name or f"document-{document.pk}",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+# --- Site visits ---------------------------------------------------------------------------
+
+
+def _require_staff(user) -> None:
+    if not access.sees_everything(user):
+        raise ServiceError("forbidden", _("Only programme staff may see site visits."))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: SiteVisitSerializer(many=True), **error_responses(400, 401, 403, 404)}
+    ),
+    retrieve=extend_schema(responses={200: SiteVisitSerializer, **error_responses(401, 403, 404)}),
+    create=extend_schema(
+        request={
+            "application/json": SiteVisitRequestSerializer,
+            "multipart/form-data": SiteVisitRequestSerializer,
+        },
+        responses={201: SiteVisitSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        description="A verifier records a site visit during field verification: JSON, or "
+        "multipart with `photos`. Each photo's time and GPS position are read from its EXIF.",
+    ),
+    photos=extend_schema(
+        request={"multipart/form-data": SiteVisitPhotoUploadSerializer},
+        responses={
+            201: SiteVisitPhotoSerializer,
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+        description="Add a photo to a recorded visit (verifier, during field verification).",
+    ),
+)
+class SiteVisitViewSet(
+    _ApplicationChild,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Site visits of an application: staff read, verifiers record them (DOMAIN.md)."""
+
+    schema = AutoSchema()
+    serializer_class = SiteVisitSerializer
+    filter_backends: list = []
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    queryset = SiteVisit.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        application = self.application()
+        _require_staff(self.request.user)
+        return selectors.site_visits_of(application)
+
+    def get_throttles(self) -> list:
+        if self.action in ("create", "photos"):
+            self.throttle_scope = "upload"
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def _check_length(self, request: Request, photos: int) -> None:
+        """Refuse an oversized body before reading it all."""
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > photos * settings.DOCUMENT_MAX_BYTES + 64 * 1024:
+            raise serializers.ValidationError({"file": [files.too_large_message()]})
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        application = self.application()
+        site_visit_services.require_visitor(application, request.user)
+        self._check_length(request, 20)
+        data = dict(_validated(SiteVisitRequestSerializer, request.data))
+        visit = site_visit_services.site_visit_record(
+            application=application,
+            by=request.user,
+            visited_on=data["visited_on"],
+            place=data["place"],
+            checklist={name: data[name] for name in transitions.CHECKLIST_ITEMS},
+            notes=data.get("notes", ""),
+            photos=data.get("photos", []),
+        )
+        visit = selectors.site_visits_of(application).get(pk=visit.pk)
+        return Response(SiteVisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def photos(self, request: Request, *args: object, **kwargs: object) -> Response:
+        visit = self.get_object()
+        site_visit_services.require_visitor(visit.application, request.user)
+        self._check_length(request, 1)
+        data = _validated(SiteVisitPhotoUploadSerializer, request.data)
+        photo = site_visit_services.site_visit_add_photo(
+            visit=visit, by=request.user, file=data["file"]
+        )
+        return Response(SiteVisitPhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
+
+
+class SiteVisitPhotoDownloadApi(APIView):
+    """Streams a site-visit photo to programme staff."""
+
+    schema = AutoSchema()
+
+    @extend_schema(
+        responses={
+            **{
+                (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, "The photo")
+                for content_type in files.PHOTO_TYPES
+            },
+            **READ_ERRORS,
+        }
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        photo = get_object_or_404(selectors.site_visit_photos_visible_to(request.user), pk=pk)
+        response = FileResponse(
+            photo.file.open("rb"),
+            content_type=photo.content_type,
+            as_attachment=True,
+            filename=photo.original_name or f"photo-{photo.pk}",
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response

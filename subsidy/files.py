@@ -1,5 +1,7 @@
 """What an uploaded file is, decided by its content, never by its name."""
 
+import hashlib
+
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -41,3 +43,24 @@ def check_upload(file: object) -> tuple[str | None, tuple[str, str] | None]:
     if sniffed is None:
         return _("Only PDF, JPEG or PNG files are accepted."), None
     return None, sniffed
+
+
+def sha256_of(file: object) -> str:
+    """The SHA-256 of an uploaded file's content, read in chunks; the file is rewound."""
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png")
+
+
+def check_photo(file: object) -> tuple[str | None, tuple[str, str] | None]:
+    """As check_upload, for a site-visit photo: a JPEG or PNG only."""
+    problem, sniffed = check_upload(file)
+    if problem is None and sniffed[0] not in PHOTO_TYPES:
+        return _("Only JPEG or PNG photos are accepted."), None
+    return problem, sniffed

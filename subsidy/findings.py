@@ -31,9 +31,6 @@ def _finding_texts(language: str) -> dict[str, str]:
             ),
             rules.NO_ELIGIBLE_ITEMS: _("No machine item is eligible for a refund."),
             rules.BELOW_MINIMUM: _("The refund is below the programme's minimum."),
-            "duplicate_document": _(
-                "The same file was uploaded for another company's application."
-            ),
         }
 
 

@@ -1,4 +1,5 @@
-"""Programmes, companies, applications, machine items, documents, the audit trail and notices."""
+"""Programmes, companies and their invitations, applications, machine items, documents, the
+audit trail, notices and site visits."""
 
 import uuid
 from pathlib import Path
@@ -181,6 +182,51 @@ class Company(models.Model):
             "bank_account_number": self.bank_account_number,
             "bank_account_name": self.bank_account_name,
         }
+
+
+class CompanyInvitation(models.Model):
+    """An invitation to join a company, sent by e-mail; the link's token is stored hashed."""
+
+    VALID_DAYS = 14
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # SHA-256 of the link's token: a copy of the database opens no invitation.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked = models.BooleanField(_("revoked"), default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("company invitation")
+        verbose_name_plural = _("company invitations")
+        constraints = [
+            # Re-inviting an address replaces its pending invitation: one link works at a time.
+            models.UniqueConstraint(
+                fields=["company", "email"],
+                condition=Q(accepted_at__isnull=True, revoked=False),
+                name="one_pending_invitation_per_company_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id}: {self.email}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and not self.revoked
 
 
 class Application(models.Model):
@@ -526,3 +572,89 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class SiteVisit(models.Model):
+    """A verifier's visit to the company during field verification (DOMAIN.md "A site visit")."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="site_visits"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    visited_on = models.DateField(_("visited on"), validators=[validators.not_in_future])
+    place = models.CharField(_("place"), max_length=300, validators=[validators.required_text])
+    # The four answers of the recommend checklist (workflow.transitions.CHECKLIST_ITEMS).
+    machines_present = models.BooleanField(_("machines present"))
+    machines_new = models.BooleanField(_("machines new"))
+    machines_installed = models.BooleanField(_("machines installed"))
+    not_transferred = models.BooleanField(_("not transferred"))
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # The latest visit last: recommending without a checklist uses it.
+        ordering = ["visited_on", "id"]
+        verbose_name = _("site visit")
+        verbose_name_plural = _("site visits")
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.visited_on}"
+
+
+def site_visit_photo_path(instance: "SiteVisitPhoto", filename: str) -> str:
+    """A random name, as for documents (document_path), in a folder of its own."""
+    return "site-visits/" + document_path(instance, filename).removeprefix("documents/")
+
+
+class SiteVisitPhoto(models.Model):
+    """A photo taken on site; its time and position come from its EXIF, or it has none."""
+
+    visit = models.ForeignKey(SiteVisit, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(
+        storage=get_private_storage, upload_to=site_visit_photo_path, max_length=200
+    )
+    original_name = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=50)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    # From EXIF DateTimeOriginal; null when the photo carries none.
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    # From the EXIF GPS block, in decimal degrees (about 0.1 m at six places); never floats.
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    has_exif_location = models.BooleanField(_("EXIF position"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("site visit photo")
+        verbose_name_plural = _("site visit photos")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(has_exif_location=True, latitude__isnull=False, longitude__isnull=False)
+                | Q(has_exif_location=False, latitude__isnull=True, longitude__isnull=True),
+                name="site_photo_location_has_both_coordinates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name or f"#{self.pk}"

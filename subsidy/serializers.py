@@ -2,7 +2,6 @@
 
 import datetime as dt
 import re
-from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
@@ -17,7 +16,7 @@ from config.fields import (
     StrictModelSerializer,
     TextField,
 )
-from subsidy import files, validators
+from subsidy import access, files, selectors, validators
 from subsidy.engine import rules
 from subsidy.findings import finding_detail
 from subsidy.workflow import transitions
@@ -36,6 +35,8 @@ from .models import (
     Programme,
     RatedScale,
     Scale,
+    SiteVisit,
+    SiteVisitPhoto,
 )
 from .regions import province_name, provinces, regency_name
 
@@ -235,13 +236,24 @@ class CompanySerializer(StrictModelSerializer):
 
 
 class MemberSerializer(StrictModelSerializer):
+    """A member as the other members see them: no e-mail address (it is nobody else's)."""
+
+    name = serializers.SerializerMethodField()
+
     class Meta:
         model = User
-        fields = ["id", "username", "email"]
+        fields = ["id", "username", "name"]
+
+    def get_name(self, user: User) -> str:
+        return user.get_full_name()
 
 
-class AddMemberSerializer(serializers.Serializer):
-    username = TextField(max_length=150)
+class InviteMemberSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
 
 
 class RegencySerializer(serializers.Serializer):
@@ -316,6 +328,37 @@ class MachineItemSerializer(StrictModelSerializer):
         }
 
 
+class SignalCaseSerializer(serializers.Serializer):
+    application = serializers.IntegerField()
+    reference = serializers.CharField(allow_null=True)
+
+
+class SignalSerializer(serializers.Serializer):
+    """A lead for officers (DOMAIN.md "Signals for officers"): no amount, no block."""
+
+    kind = serializers.ChoiceField(
+        choices=selectors.SIGNAL_KINDS,
+        help_text="duplicate_document: the same file (SHA-256) in another company's case, once "
+        "per file; lost_claim: an item whose invoice or serial another case keeps.",
+    )
+    sha256 = serializers.CharField(allow_null=True, help_text="duplicate_document: the file.")
+    documents = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="duplicate_document: this case's documents holding the file.",
+    )
+    code = serializers.ChoiceField(
+        choices=rules.CLAIM_CODES,
+        allow_null=True,
+        help_text="lost_claim: duplicate_invoice or duplicate_serial.",
+    )
+    item = serializers.IntegerField(allow_null=True, help_text="lost_claim: this case's item.")
+    cases = SignalCaseSerializer(
+        many=True,
+        help_text="The other cases: those holding the file, or the one keeping the claim "
+        "(empty while the claims are being recomputed).",
+    )
+
+
 class ApplicationSerializer(StrictModelSerializer):
     programme = IdField(queryset=Programme.objects.all())
     company = IdField(queryset=Company.objects.none())
@@ -339,6 +382,10 @@ class ApplicationSerializer(StrictModelSerializer):
     programme_year = serializers.IntegerField(read_only=True)
     findings = serializers.SerializerMethodField()
     items = MachineItemSerializer(many=True, read_only=True, source="item_list")
+    signals = serializers.SerializerMethodField(
+        help_text="Signals for officers: staff only, on GET /applications/{id}/; null in lists "
+        "and for applicants (other companies' cases are not theirs to see)."
+    )
 
     class Meta:
         model = Application
@@ -366,6 +413,7 @@ class ApplicationSerializer(StrictModelSerializer):
             "case_officer",
             "findings",
             "items",
+            "signals",
         ]
         read_only_fields = [f for f in fields if f not in ("programme", "company")]
         # A second live application is the service's refusal (409 duplicate_application),
@@ -379,22 +427,22 @@ class ApplicationSerializer(StrictModelSerializer):
             # Another company's id is simply not a valid choice (400), never a leak.
             self.fields["company"].queryset = Company.objects.filter(members=request.user)
 
-    @cached_property
-    def _for_officer(self) -> bool:
-        request = self.context.get("request")
-        return request is not None and (
-            request.user.is_superuser or request.user.is_programme_staff
-        )
-
     @extend_schema_field(FindingSerializer(many=True))
     def get_findings(self, application: Application) -> list[dict]:
-        officer = self._for_officer
         return [
             {"code": f["code"], "item": f.get("item"), "detail": finding_detail(f["code"])}
             for f in application.findings
-            # A file shared between companies is a lead for officers, not a verdict to show.
-            if officer or f["code"] != "duplicate_document"
         ]
+
+    @extend_schema_field(SignalSerializer(many=True, allow_null=True))
+    def get_signals(self, application: Application) -> list[dict] | None:
+        # Read on demand, one case at a time: the view asks for them on the detail only.
+        request = self.context.get("request")
+        if not self.context.get("signals") or request is None:
+            return None
+        if not access.sees_everything(request.user):
+            return None
+        return selectors.signals_for(application)
 
     def to_representation(self, application: Application) -> dict:
         # Written out for the list's sake, like MachineItemSerializer.to_representation.
@@ -423,6 +471,7 @@ class ApplicationSerializer(StrictModelSerializer):
             "case_officer": application.case_officer_username,
             "findings": self.get_findings(application),
             "items": [items.to_representation(item) for item in application.item_list],
+            "signals": self.get_signals(application),
         }
 
 
@@ -515,7 +564,9 @@ class TransitionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=ACTIONS)
     comment = _comment()
     checklist = ChecklistSerializer(
-        required=False, help_text="recommend only, required there; all four must be true."
+        required=False,
+        help_text="recommend only, required there unless a site visit is recorded (then the "
+        "latest visit's answers are used); all four must be true.",
     )
     transfer_reference = _transfer_reference()
     transferred_on = serializers.DateField(
@@ -688,3 +739,106 @@ class EligibilityResultSerializer(serializers.Serializer):
             "cap_applied": computation.cap_applied,
             "findings": explained(computation.blocking),
         }
+
+
+# --- Site visits ---------------------------------------------------------------------------
+
+
+class SiteVisitPhotoSerializer(serializers.ModelSerializer):
+    taken_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="From EXIF DateTimeOriginal; null without it."
+    )
+    latitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        read_only=True,
+        allow_null=True,
+        help_text="From EXIF GPS, decimal degrees (south negative); null without it.",
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        read_only=True,
+        allow_null=True,
+        help_text="From EXIF GPS, decimal degrees (west negative); null without it.",
+    )
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SiteVisitPhoto
+        fields = [
+            "id",
+            "visit",
+            "original_name",
+            "size",
+            "content_type",
+            "sha256",
+            "taken_at",
+            "latitude",
+            "longitude",
+            "has_exif_location",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, photo: SiteVisitPhoto) -> str:
+        return f"/api/v1/site-visit-photos/{photo.pk}/download/"
+
+
+class SiteVisitPhotoUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A JPEG or PNG photo taken on site.")
+
+    def validate_file(self, file: object) -> object:
+        problem, _sniffed = files.check_photo(file)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return file
+
+
+class SiteVisitSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    photos = SiteVisitPhotoSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SiteVisit
+        fields = [
+            "id",
+            "application",
+            "recorded_by",
+            "visited_on",
+            "place",
+            "machines_present",
+            "machines_new",
+            "machines_installed",
+            "not_transferred",
+            "notes",
+            "created_at",
+            "photos",
+        ]
+        read_only_fields = fields
+
+
+class SiteVisitRequestSerializer(serializers.Serializer):
+    """A visit as a verifier records it: JSON, or multipart with its photos."""
+
+    visited_on = serializers.DateField(help_text="Not in the future.")
+    place = TextField(max_length=300)
+    machines_present = serializers.BooleanField()
+    machines_new = serializers.BooleanField()
+    machines_installed = serializers.BooleanField()
+    not_transferred = serializers.BooleanField()
+    notes = TextField(max_length=5000, required=False, allow_blank=True)
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=20,
+        help_text="multipart only: JPEG or PNG photos; their EXIF time and GPS are read.",
+    )
+
+    def validate_photos(self, photos: list) -> list:
+        for photo in photos:
+            problem, _sniffed = files.check_photo(photo)
+            if problem:
+                raise serializers.ValidationError(problem)
+        return photos

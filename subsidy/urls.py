@@ -11,10 +11,16 @@ router.register("notifications", apis.NotificationViewSet, basename="notificatio
 
 items = apis.MachineItemViewSet
 documents = apis.DocumentViewSet
+visits = apis.SiteVisitViewSet
 
 urlpatterns = [
     path("regions/", apis.RegionsApi.as_view(), name="regions"),
     path("eligibility-check/", apis.EligibilityCheckApi.as_view(), name="eligibility-check"),
+    path(
+        "invitations/<str:token>/accept/",
+        apis.InvitationAcceptApi.as_view(),
+        name="invitation-accept",
+    ),
     path(
         "applications/<int:application_pk>/items/",
         items.as_view({"get": "list", "post": "create"}),
@@ -41,6 +47,26 @@ urlpatterns = [
         "documents/<int:pk>/download/",
         apis.DocumentDownloadApi.as_view(),
         name="document-download",
+    ),
+    path(
+        "applications/<int:application_pk>/site-visits/",
+        visits.as_view({"get": "list", "post": "create"}),
+        name="application-site-visits",
+    ),
+    path(
+        "applications/<int:application_pk>/site-visits/<int:pk>/",
+        visits.as_view({"get": "retrieve"}),
+        name="application-site-visit",
+    ),
+    path(
+        "applications/<int:application_pk>/site-visits/<int:pk>/photos/",
+        visits.as_view({"post": "photos"}),
+        name="application-site-visit-photos",
+    ),
+    path(
+        "site-visit-photos/<int:pk>/download/",
+        apis.SiteVisitPhotoDownloadApi.as_view(),
+        name="site-visit-photo-download",
     ),
     *router.urls,
 ]

@@ -1,5 +1,9 @@
 """Helpers shared by tests: API clients, uploads, complete applications."""
 
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, TiffImagePlugin
 from rest_framework.test import APIClient
 
 from subsidy.services import applications as application_services
@@ -65,3 +69,22 @@ def complete_application(application, by, *, items: int = 1, **item_overrides):
         )
     application.refresh_from_db()
     return application
+
+
+def jpeg(*, gps: bool = True, taken: str | None = "2026:03:05 10:15:30", fmt: str = "JPEG"):
+    """A small photo made here with Pillow, carrying EXIF time and GPS when asked."""
+    rational = TiffImagePlugin.IFDRational
+    exif = Image.Exif()
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken  # DateTimeOriginal
+    if gps:
+        # 6° 10' 30.15" S, 106° 49' 12.34" E: Jakarta.
+        block = exif.get_ifd(0x8825)
+        block[1] = "S"
+        block[2] = (rational(6, 1), rational(10, 1), rational(3015, 100))
+        block[3] = "E"
+        block[4] = (rational(106, 1), rational(49, 1), rational(1234, 100))
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), "green").save(buffer, fmt, exif=exif)
+    suffix = "jpg" if fmt == "JPEG" else "png"
+    return SimpleUploadedFile(f"foto.{suffix}", buffer.getvalue(), content_type="image/jpeg")

@@ -20,7 +20,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from subsidy.engine import rules, store
-from subsidy.models import Application, Document, MachineItem, Programme
+from subsidy.models import Application, MachineItem, Programme
 
 CHUNK = 1000
 
@@ -171,28 +171,6 @@ def _earlier_participations(apps: dict[int, dict]) -> dict[tuple[int, int], int]
     return result
 
 
-def _duplicate_documents(apps: dict[int, dict]) -> dict[int, list[rules.Finding]]:
-    """Files also uploaded to another company's application: a non-blocking flag for officers."""
-    docs = list(
-        Document.objects.filter(application_id__in=list(apps)).values_list(
-            "id", "application_id", "sha256"
-        )
-    )
-    if not docs:
-        return {}
-    hashes = {sha for _, _, sha in docs}
-    others = defaultdict(set)
-    for sha, company_id in Document.objects.filter(sha256__in=hashes).values_list(
-        "sha256", "application__company_id"
-    ):
-        others[sha].add(company_id)
-    found: dict[int, list[rules.Finding]] = defaultdict(list)
-    for doc_id, app_id, sha in docs:
-        if others[sha] - {apps[app_id]["company_id"]}:
-            found[app_id].append(rules.Finding("duplicate_document", None, {"document": doc_id}))
-    return found
-
-
 def _finding_json(finding: rules.Finding) -> dict:
     return {"code": finding.code, "item": finding.item, "params": dict(finding.params)}
 
@@ -277,7 +255,6 @@ def _prepare(
     )
     lost = _lost_claims(items, apps, contested)
     participations = _earlier_participations(apps)
-    duplicate_docs = _duplicate_documents(apps)
     items_by_app: dict[int, list[dict]] = defaultdict(list)
     for item in items:
         items_by_app[item["application_id"]].append(item)
@@ -309,7 +286,7 @@ def _prepare(
                 for i in items_by_app[app_id]
             ],
         )
-        findings = [_finding_json(f) for f in (*result.findings, *duplicate_docs.get(app_id, ()))]
+        findings = [_finding_json(f) for f in result.findings]
         app_rows.append(
             (
                 app_id,

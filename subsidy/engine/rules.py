@@ -179,26 +179,31 @@ def _claim_priority(claim: Claim) -> tuple[bool, datetime | None, int, int]:
     return (claim.submitted_at is None, claim.submitted_at, claim.application_id, claim.item_id)
 
 
-def resolve_claims(claims: Iterable[Claim]) -> dict[int, frozenset[str]]:
-    """Return {item_id: codes lost} for the items that lose an invoice or serial claim."""
-    by_invoice: dict[str, list[Claim]] = {}
-    by_serial: dict[str, list[Claim]] = {}
+def claim_winners(claims: Iterable[Claim]) -> dict[tuple[str, str], Claim]:
+    """Return {(code, key): the claim that keeps it} for every invoice or serial claimed twice."""
+    groups: dict[tuple[str, str], list[Claim]] = {}
     for claim in claims:
         if claim.invoice_key:
-            by_invoice.setdefault(claim.invoice_key, []).append(claim)
+            groups.setdefault((DUPLICATE_INVOICE, claim.invoice_key), []).append(claim)
         if claim.serial_key:
-            by_serial.setdefault(claim.serial_key, []).append(claim)
-
+            groups.setdefault((DUPLICATE_SERIAL, claim.serial_key), []).append(claim)
     # One pass over each group with min(): linear overall, whatever the number of items.
+    return {key: min(group, key=_claim_priority) for key, group in groups.items() if len(group) > 1}
+
+
+def resolve_claims(claims: Iterable[Claim]) -> dict[int, frozenset[str]]:
+    """Return {item_id: codes lost} for the items that lose an invoice or serial claim."""
+    claims = list(claims)
+    winners = claim_winners(claims)
     lost: dict[int, set[str]] = {}
-    for code, groups in ((DUPLICATE_INVOICE, by_invoice), (DUPLICATE_SERIAL, by_serial)):
-        for group in groups.values():
-            if len(group) < 2:
-                continue
-            winner = min(group, key=_claim_priority).item_id
-            for claim in group:
-                if claim.item_id != winner:
-                    lost.setdefault(claim.item_id, set()).add(code)
+    for claim in claims:
+        for code, key in (
+            (DUPLICATE_INVOICE, claim.invoice_key),
+            (DUPLICATE_SERIAL, claim.serial_key),
+        ):
+            winner = winners.get((code, key)) if key else None
+            if winner is not None and winner.item_id != claim.item_id:
+                lost.setdefault(claim.item_id, set()).add(code)
     return {item_id: frozenset(codes) for item_id, codes in lost.items()}
 
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 
 from subsidy import jobs
-from subsidy.models import Application, Document, MachineItem
+from subsidy.models import Application, MachineItem
 
 
 def lock_in_order(query: QuerySet) -> QuerySet:
@@ -77,22 +77,6 @@ def applications_sharing_claims(
     if exclude_application is not None:
         query = query.exclude(application_id=exclude_application)
     return sorted(set(query.values_list("application_id", flat=True)))
-
-
-def applications_sharing_documents(*, sha256s: Iterable[str], exclude_company: int) -> list[int]:
-    """Open applications of other companies holding a file with one of these SHA-256 sums."""
-    sha256s = {h for h in sha256s if h}
-    if not sha256s:
-        return []
-    return sorted(
-        set(
-            Document.objects.filter(
-                sha256__in=sha256s, application__status__in=Application.OPEN_STATUSES
-            )
-            .exclude(application__company_id=exclude_company)
-            .values_list("application_id", flat=True)
-        )
-    )
 
 
 def applications_counting_participation(*, company_id: int, year: int) -> list[int]:

@@ -29,11 +29,6 @@ ACTION_KINDS = {
 }
 
 
-def _rupiah(amount: int | None) -> str:
-    """An amount for the notice text; none yet is left blank rather than written as Rp 0."""
-    return "" if amount is None else formats.rupiah(amount)
-
-
 def case_url(application_id: int, *, staff: bool) -> str:
     """The case's page for the reader: the applicant's own page, or the office's."""
     path = f"/office/cases/{application_id}/" if staff else f"/applications/{application_id}/"
@@ -145,12 +140,12 @@ def on_transition(
         "status": application.status,
         "comment": comment,
         "amount": application.approved_amount if approved else None,
-        "amount_text": _rupiah(application.approved_amount) if approved else "",
+        "amount_text": formats.rupiah(application.approved_amount) if approved else "",
         "transfer_reference": application.transfer_reference,
         "transferred_on": application.transferred_on.isoformat()
         if application.transferred_on
         else "",
-        "disbursed_text": _rupiah(application.disbursed_amount),
+        "disbursed_text": formats.rupiah(application.disbursed_amount),
         "programme_year": application.programme.year,
         "url": case_url(application.pk, staff=False),
     }

@@ -1,7 +1,5 @@
 """Writes to documents: upload and removal of an application's files."""
 
-import hashlib
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -10,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from subsidy import audit
 from subsidy.engine import stale
-from subsidy.files import check_upload
+from subsidy.files import check_upload, sha256_of
 from subsidy.models import (
     Application,
     Document,
@@ -39,15 +37,6 @@ def _upload_errors(
     return errors, sniffed
 
 
-def _sha256(file: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in file.chunks():
-        digest.update(chunk)
-    file.seek(0)
-    return digest.hexdigest()
-
-
 @transaction.atomic
 def document_upload(
     *,
@@ -61,8 +50,8 @@ def document_upload(
     errors, sniffed = _upload_errors(application, kind, file, item)
     if errors:
         raise ValidationError(errors)
-    sha256 = _sha256(file)
-    application = lock_with(application, _document_twins(application, sha256))
+    sha256 = sha256_of(file)
+    application = lock_with(application, [])
     require_editable(application)
     content_type, suffix = sniffed
     document = Document(
@@ -79,7 +68,7 @@ def document_upload(
     document.file.save(f"upload{suffix}", file, save=False)
     try:
         document.save()
-        _mark_with_document_twins(application, document.sha256)
+        stale.mark_stale([application.pk])
         audit.record(
             actor=by,
             action="upload",
@@ -105,13 +94,13 @@ def document_upload(
 def document_delete(*, document: Document, by: User) -> None:
     application = document.application
     require_member(application.company, by)
-    application = lock_with(application, _document_twins(application, document.sha256))
+    application = lock_with(application, [])
     require_editable(application)
     name = document.file.name
     doc_id = document.pk
     changes = {"kind": [document.kind, None], "sha256": [document.sha256, None]}
     document.delete()
-    _mark_with_document_twins(application, changes["sha256"][0])
+    stale.mark_stale([application.pk])
     # The file goes only once the row is gone for good: a rolled-back delete keeps both.
     transaction.on_commit(lambda: private_storage.delete(name))
     audit.record(
@@ -122,18 +111,3 @@ def document_delete(*, document: Document, by: User) -> None:
         application_id=application.pk,
         changes=changes,
     )
-
-
-def _document_twins(application: Application, sha256: str) -> list[int]:
-    return stale.applications_sharing_documents(
-        sha256s=[sha256], exclude_company=application.company_id
-    )
-
-
-def _mark_with_document_twins(application: Application, sha256: str) -> None:
-    """The application, and other companies' applications holding the same file.
-
-    duplicate_document is flagged on both sides, so the other side must be recomputed when a
-    twin appears (to gain the flag) or disappears (to lose it).
-    """
-    stale.mark_stale([application.pk, *_document_twins(application, sha256)])

@@ -13,7 +13,7 @@ register = template.Library()
 
 @register.filter
 def rupiah(value: int | None) -> str:
-    return "" if value is None else formats.rupiah(value)
+    return formats.rupiah(value)
 
 
 @register.filter

@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.contrib.auth.decorators import login_required
 from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -166,18 +165,5 @@ def eligibility_check(request: HttpRequest) -> HttpResponse:
             "company_form": company_form,
             "machine_formset": machine_formset,
             "result": result,
-        },
-    )
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """The applicant's home: their companies and applications (fuller page: a later issue)."""
-    return render(
-        request,
-        "applicant/dashboard.html",
-        {
-            "companies": selectors.companies_visible_to(request.user).order_by("name", "id"),
-            "applications": selectors.application_list(request.user).order_by("-created_at")[:100],
         },
     )

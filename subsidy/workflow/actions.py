@@ -18,7 +18,7 @@ from subsidy.access import not_found
 from subsidy.engine import rules, stale
 from subsidy.models import Application, Programme, ReferenceCounter
 from subsidy.notices import compose as notices
-from subsidy.selectors import programme_spent
+from subsidy.selectors import latest_visit_checklist, programme_spent
 from subsidy.workflow.payloads import (
     optional_comment,
     require_checklist,
@@ -125,7 +125,9 @@ def _begin(
     return locked, resolve(by, locked, action), others
 
 
-def _missing_for_submission(application: Application) -> list[str]:
+def missing_for_submission(application: Application) -> list[str]:
+    """What a submission still lacks, as codes (company.nib, items, documents.invoice); the
+    submit refusal and the applicant's task list both read it."""
     company = application.company
     missing = []
     if not company.nib:
@@ -178,7 +180,7 @@ def application_submit(*, application: Application, by: User) -> Application:
     refusal = window_refusal(application, "submit")
     if refusal:
         raise refusal
-    missing = _missing_for_submission(application)
+    missing = missing_for_submission(application)
     if missing:
         raise ServiceError(
             "incomplete",
@@ -232,6 +234,13 @@ def application_recommend(
     *, application: Application, by: User, checklist: object = None, comment: str = ""
 ) -> Application:
     application, t, _affected = _begin(application, by, "recommend")
+    changes: dict = {}
+    if checklist is None:
+        # Without a checklist in the request, the latest recorded site visit's answers.
+        recorded = latest_visit_checklist(application)
+        if recorded is not None:
+            visit_id, checklist = recorded
+            changes["site_visit"] = [None, visit_id]
     checklist = require_checklist(checklist)
     require_state(t, application)
     return _move(
@@ -240,7 +249,7 @@ def application_recommend(
         by=by,
         comment=optional_comment(comment),
         checklist=checklist,
-        changes={"checklist": [None, checklist]},
+        changes={"checklist": [None, checklist], **changes},
     )
 
 

@@ -33,7 +33,8 @@ def require_comment(comment: str) -> str:
     return comment
 
 
-def require_checklist(checklist: object) -> dict:
+def checklist_answers(checklist: object) -> dict[str, bool]:
+    """The four site-visit answers, each true or false (a visit records them as found)."""
     if not isinstance(checklist, dict) or set(checklist) != set(CHECKLIST_ITEMS):
         raise _invalid(
             "checklist",
@@ -41,6 +42,11 @@ def require_checklist(checklist: object) -> dict:
         )
     if any(not isinstance(checklist[k], bool) for k in CHECKLIST_ITEMS):
         raise _invalid("checklist", _("Each checklist item is true or false."))
+    return {k: checklist[k] for k in CHECKLIST_ITEMS}
+
+
+def require_checklist(checklist: object) -> dict:
+    checklist = checklist_answers(checklist)
     if not all(checklist[k] for k in CHECKLIST_ITEMS):
         raise _invalid(
             "checklist",

@@ -258,14 +258,14 @@ def test_application_with_bad_references_is_400(applicant, company, data):
     assert not Application.objects.exists()
 
 
-@pytest.mark.parametrize("username", [HUGE, "", None, ["ani"], "tidak-ada"])
-def test_adding_a_member_who_is_no_applicant_is_400(applicant, company, username):
+@pytest.mark.parametrize("email", [HUGE, "", None, ["ani@example.test"], "tidak-ada"])
+def test_inviting_a_member_without_a_valid_email_is_400(applicant, company, email):
     response = client_for(applicant).post(
-        f"/api/v1/companies/{company.pk}/members/", {"username": username}, format="json"
+        f"/api/v1/companies/{company.pk}/members/", {"email": email}, format="json"
     )
 
     body = assert_contract_error(response, 400, "invalid")
-    assert "username" in body["errors"]
+    assert "email" in body["errors"]
 
 
 def test_unknown_and_read_only_fields_are_ignored_not_stored(applicant, company, programme):

@@ -16,15 +16,17 @@ from rest_framework.test import APIClient
 
 from accounts.roles import APPLICANT, APPROVER, VERIFIER, grant_role
 from subsidy.engine import computation
-from subsidy.models import Application, Notice
+from subsidy.models import Application, CompanyInvitation, Notice
 from subsidy.services import documents as document_services
+from subsidy.services import site_visits as site_visit_services
+from subsidy.services.companies import invitation_token_hash
 from tests.factories import (
     ApplicationFactory,
     MachineItemFactory,
     ProgrammeFactory,
     UserFactory,
 )
-from tests.utils import client_for, item_data, pdf_upload
+from tests.utils import client_for, item_data, jpeg, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +82,16 @@ def _superuser_write(code: int) -> dict[str, int]:
     return {**_signed_in(403), "superuser": code}
 
 
+def _staff_read(code: int = 200) -> dict[str, int]:
+    """Staff roles and superusers read; the company's applicants 403, other applicants 404."""
+    return {**_signed_in(code), "applicant": 403, "other_applicant": 404}
+
+
+def _verifier_write(code: int) -> dict[str, int]:
+    """Only a verifier records; everyone else who sees the case 403, other applicants 404."""
+    return {**_signed_in(403), "verifier": code, "other_applicant": 404}
+
+
 class World:
     """The data a matrix cell needs, built on first use so each cell builds only its own."""
 
@@ -123,9 +135,47 @@ class World:
         return in_state(self.company, S.APPROVED)
 
     @cached_property
+    def visiting(self) -> Application:
+        return in_state(self.company, S.FIELD_VERIFICATION)
+
+    @cached_property
+    def visit(self):
+        return site_visit_services.site_visit_record(
+            application=self.visiting,
+            by=self.user("verifier"),
+            visited_on=timezone.localdate(),
+            place="Klaten",
+            checklist=CHECKLIST,
+            photos=[jpeg()],
+        )
+
+    @cached_property
+    def photo(self):
+        return self.visit.photos.get()
+
+    @cached_property
     def newcomer(self):
         """An applicant account belonging to no company yet, to be added as a member."""
         return UserFactory(username="hana", roles=[APPLICANT])
+
+    @cached_property
+    def second_member(self):
+        """A member beside the applicant: removing them leaves the company one."""
+        self.company.members.add(self.newcomer)
+        return self.newcomer
+
+    @cached_property
+    def invitation_token(self) -> str:
+        """The token of a pending invitation to the company (as its e-mailed link holds it)."""
+        token = "token-for-the-permission-matrix"
+        CompanyInvitation.objects.create(
+            company=self.company,
+            email="undangan@example.test",
+            invited_by=self.user("applicant"),
+            token_hash=invitation_token_hash(token),
+            expires_at=timezone.now() + dt.timedelta(days=14),
+        )
+        return token
 
     def notice_for(self, role: str) -> Notice:
         user = self.user(role)
@@ -257,7 +307,13 @@ CALLS: dict[str, Call] = {
     "members POST": Call(
         "post",
         lambda w: f"/api/v1/companies/{w.company.pk}/members/",
-        lambda w: {"username": w.newcomer.username},
+        lambda w: {"email": w.newcomer.email},
+    ),
+    "member DELETE": Call(
+        "delete", lambda w: f"/api/v1/companies/{w.company.pk}/members/{w.second_member.pk}/"
+    ),
+    "invitation accept POST": Call(
+        "post", lambda w: f"/api/v1/invitations/{w.invitation_token}/accept/"
     ),
     "regions GET": Call("get", lambda w: "/api/v1/regions/"),
     # The public self-check: anyone, signed in or not; nothing stored.
@@ -328,6 +384,31 @@ CALLS: dict[str, Call] = {
         "delete", lambda w: f"/api/v1/applications/{w.draft.pk}/documents/{w.document.pk}/"
     ),
     "document download GET": Call("get", lambda w: f"/api/v1/documents/{w.document.pk}/download/"),
+    # Site visits: staff read, verifiers record (during field verification).
+    "site visits GET": Call("get", lambda w: f"/api/v1/applications/{w.visiting.pk}/site-visits/"),
+    "site visits POST": Call(
+        "post",
+        lambda w: f"/api/v1/applications/{w.visiting.pk}/site-visits/",
+        lambda w: {
+            "visited_on": timezone.localdate().isoformat(),
+            "place": "Klaten",
+            **CHECKLIST,
+            "photos": [jpeg()],
+        },
+        format="multipart",
+    ),
+    "site visit GET": Call(
+        "get", lambda w: f"/api/v1/applications/{w.visiting.pk}/site-visits/{w.visit.pk}/"
+    ),
+    "site visit photos POST": Call(
+        "post",
+        lambda w: f"/api/v1/applications/{w.visiting.pk}/site-visits/{w.visit.pk}/photos/",
+        lambda w: {"file": jpeg()},
+        format="multipart",
+    ),
+    "site visit photo download GET": Call(
+        "get", lambda w: f"/api/v1/site-visit-photos/{w.photo.pk}/download/"
+    ),
     # Notifications: the caller's own.
     "notifications GET": Call("get", lambda w: "/api/v1/notifications/"),
 }
@@ -354,7 +435,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     "company PATCH": _applicant_write(200),
     "company DELETE": _signed_in(405),
     "members GET": _read_own(),
-    "members POST": _applicant_write(201),
+    # An invitation is sent: the same 202 whether or not an account has the address.
+    "members POST": _applicant_write(202),
+    "member DELETE": _applicant_write(204),
+    # Whoever holds the link and is an applicant joins; staff accounts cannot.
+    "invitation accept POST": _applicant_create(200),
     "regions GET": _signed_in(200),
     "eligibility-check POST": _everyone(200),
     "applications GET": _signed_in(200),
@@ -378,6 +463,12 @@ EXPECTED: dict[str, dict[str, int]] = {
     "document GET": _read_own(),
     "document DELETE": _applicant_write(204),
     "document download GET": _read_own(),
+    "site visits GET": _staff_read(),
+    "site visits POST": _verifier_write(201),
+    "site visit GET": _staff_read(),
+    "site visit photos POST": _verifier_write(201),
+    # A photo is not the applicant's to fetch: not found, as for anything not theirs.
+    "site visit photo download GET": {**_staff_read(), "applicant": 404},
     "notifications GET": _signed_in(200),
 }
 
@@ -445,6 +536,8 @@ _TEMPLATES = {
     "companies": "/api/v1/companies/",
     "company": "/api/v1/companies/{id}/",
     "members": "/api/v1/companies/{id}/members/",
+    "member": "/api/v1/companies/{id}/members/{user_id}/",
+    "invitation accept": "/api/v1/invitations/{token}/accept/",
     "regions": "/api/v1/regions/",
     "eligibility-check": "/api/v1/eligibility-check/",
     "applications": "/api/v1/applications/",
@@ -458,6 +551,10 @@ _TEMPLATES = {
     "documents": "/api/v1/applications/{application_pk}/documents/",
     "document": "/api/v1/applications/{application_pk}/documents/{id}/",
     "document download": "/api/v1/documents/{id}/download/",
+    "site visits": "/api/v1/applications/{application_pk}/site-visits/",
+    "site visit": "/api/v1/applications/{application_pk}/site-visits/{id}/",
+    "site visit photos": "/api/v1/applications/{application_pk}/site-visits/{id}/photos/",
+    "site visit photo download": "/api/v1/site-visit-photos/{id}/download/",
     "notifications": "/api/v1/notifications/",
 }
 COVERED_BELOW = {

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -26,9 +27,11 @@ from schemathesis.checks import (
 from subsidy.models import Application, Company, Notice
 from subsidy.regions import provinces, regency_in_province, regency_names
 from subsidy.services import documents as document_services
+from subsidy.services import site_visits as site_visit_services
+from subsidy.workflow.transitions import CHECKLIST_ITEMS
 from tests.factories import ProgrammeFactory
 from tests.subsidy.test_api_permissions import in_state
-from tests.utils import pdf_upload
+from tests.utils import jpeg, pdf_upload
 
 CHECKS = [
     not_a_server_error,
@@ -61,6 +64,15 @@ def world(_keep_connection, applicant, verifier, company, programme) -> dict:
         application=draft, by=applicant, kind="invoice", file=pdf_upload()
     )
     approved = in_state(company, Application.Status.APPROVED)
+    visiting = in_state(company, Application.Status.FIELD_VERIFICATION)
+    visit = site_visit_services.site_visit_record(
+        application=visiting,
+        by=verifier,
+        visited_on=timezone.localdate(),
+        place="Klaten",
+        checklist=dict.fromkeys(CHECKLIST_ITEMS, True),
+        photos=[jpeg()],
+    )
     notice = Notice.objects.create(
         key="schema:1",
         recipient=applicant,
@@ -77,6 +89,9 @@ def world(_keep_connection, applicant, verifier, company, programme) -> dict:
         "programme": programme.pk,
         "company": company.pk,
         "notice": notice.pk,
+        "visiting": visiting.pk,
+        "visit": visit.pk,
+        "photo": visit.photos.get().pk,
         "tokens": {
             "applicant": Token.objects.create(user=applicant).key,
             "verifier": Token.objects.create(user=verifier).key,
@@ -94,9 +109,13 @@ def _aim(case, world: dict) -> None:
     path = case.operation.path
     params = case.path_parameters or {}
     if "application_pk" in params:
-        params["application_pk"] = world["draft"]
+        params["application_pk"] = world["visiting" if "/site-visits/" in path else "draft"]
     if "id" in params:
-        if "/items/" in path:
+        if "/site-visits/" in path:
+            params["id"] = world["visit"]
+        elif "/site-visit-photos/" in path:
+            params["id"] = world["photo"]
+        elif "/items/" in path:
             params["id"] = world["item"]
         elif "/documents/" in path:
             params["id"] = world["document"]
@@ -301,6 +320,27 @@ def _valid_writes(world: dict) -> list[tuple[str, str, str, dict, object, str]]:
             "json",
         ),
         (
+            "verifier",
+            "POST",
+            "/api/v1/applications/{application_pk}/site-visits/",
+            {"application_pk": world["visiting"]},
+            {
+                "visited_on": timezone.localdate().isoformat(),
+                "place": "Klaten",
+                **dict.fromkeys(CHECKLIST_ITEMS, True),
+                "notes": "",
+            },
+            "json",
+        ),
+        (
+            "verifier",
+            "POST",
+            "/api/v1/applications/{application_pk}/site-visits/{id}/photos/",
+            {"application_pk": world["visiting"], "id": world["visit"]},
+            {"file": jpeg().read()},
+            "multipart/form-data",
+        ),
+        (
             "applicant",
             "POST",
             "/api/v1/applications/{id}/transitions/",
@@ -326,7 +366,7 @@ def test_valid_writes_conform_to_the_schema(world, superuser):
         statuses.append(response.status_code)
 
     # Each succeeds but the last: an approved case can no longer be withdrawn.
-    assert statuses == [201, 200, 201, 201, 201, 200, 201, 200, 200, 409]
+    assert statuses == [201, 200, 201, 201, 201, 200, 201, 200, 200, 201, 201, 409]
 
 
 # --- The schema itself -------------------------------------------------------------------
@@ -363,6 +403,8 @@ CONTRACT_PATHS = {
     "/api/v1/companies/": {"get", "post"},
     "/api/v1/companies/{id}/": {"get", "put", "patch"},
     "/api/v1/companies/{id}/members/": {"get", "post"},
+    "/api/v1/companies/{id}/members/{user_id}/": {"delete"},
+    "/api/v1/invitations/{token}/accept/": {"post"},
     "/api/v1/regions/": {"get"},
     "/api/v1/eligibility-check/": {"post"},
     "/api/v1/applications/": {"get", "post"},
@@ -378,6 +420,11 @@ CONTRACT_PATHS = {
     "/api/v1/applications/{id}/letter/": {"get"},
     "/api/v1/notifications/": {"get"},
     "/api/v1/notifications/{id}/read/": {"post"},
+    # Added for the officers' pages (not in API.md): site visits and their photos.
+    "/api/v1/applications/{application_pk}/site-visits/": {"get", "post"},
+    "/api/v1/applications/{application_pk}/site-visits/{id}/": {"get"},
+    "/api/v1/applications/{application_pk}/site-visits/{id}/photos/": {"post"},
+    "/api/v1/site-visit-photos/{id}/download/": {"get"},
 }
 
 

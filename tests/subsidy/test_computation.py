@@ -61,8 +61,7 @@ def submit(application: Application, by) -> Application:
             application=application,
             by=by,
             kind=kind,
-            # A distinct file per company: duplicate_document is not what these tests are about.
-            file=pdf_upload(content=pdf_upload().read() + f"% {application.pk}\n".encode()),
+            file=pdf_upload(),
         )
     return workflow.application_submit(application=application, by=by)
 
@@ -434,21 +433,21 @@ def test_computing_twice_gives_the_same_results_and_bumps_nothing(
 @pytest.mark.django_db
 def test_results_read_before_a_newer_change_are_not_stored(applicant, programme, monkeypatch):
     application = new_application(applicant, programme, price=100_000_000)
-    original = computation._duplicate_documents
+    original = computation._earlier_participations
 
     def change_meanwhile(apps):
         # Another transaction changes the application after the job read it.
         application_services.item_update(item=item_of(application), by=applicant, price=300_000_000)
         return original(apps)
 
-    monkeypatch.setattr(computation, "_duplicate_documents", change_meanwhile)
+    monkeypatch.setattr(computation, "_earlier_participations", change_meanwhile)
     assert computation.compute_applications([application.pk]) == 0
     stale = fresh(application)
     assert stale.computed_at is None
     assert stale.computed_discount == 0  # nothing of the older reading was written
     assert item_of(application).discount == 0
 
-    monkeypatch.setattr(computation, "_duplicate_documents", original)
+    monkeypatch.setattr(computation, "_earlier_participations", original)
     assert computation.compute_applications([application.pk]) == 1
     assert fresh(application).computed_discount == 120_000_000
 
@@ -459,13 +458,13 @@ def test_a_case_decided_while_its_job_ran_keeps_its_results(applicant, programme
     computation.compute_applications([application.pk])
     decided = fresh(application)
     Application.objects.filter(pk=application.pk).update(computed_discount=123)  # marker
-    original = computation._duplicate_documents
+    original = computation._earlier_participations
 
     def decide_meanwhile(apps):
         Application.objects.filter(pk=application.pk).update(status=S.APPROVED, approved_amount=123)
         return original(apps)
 
-    monkeypatch.setattr(computation, "_duplicate_documents", decide_meanwhile)
+    monkeypatch.setattr(computation, "_earlier_participations", decide_meanwhile)
     assert computation.compute_applications([application.pk]) == 0
     after = fresh(application)
     assert after.computed_discount == after.approved_amount == 123
@@ -626,13 +625,13 @@ def test_concurrent_computations_and_a_change_end_with_results_for_the_latest_da
     prices = [100_000_000 + n * 1_000_000 for n in range(1, 9)]
     # A slow read between loading the data and storing the results widens the window in
     # which a change lands: a computation that stored what it read regardless would be caught.
-    read = computation._duplicate_documents
+    read = computation._earlier_participations
 
     def slow_read(apps):
         time.sleep(random.uniform(0, 0.03))
         return read(apps)
 
-    monkeypatch.setattr(computation, "_duplicate_documents", slow_read)
+    monkeypatch.setattr(computation, "_earlier_participations", slow_read)
     computers = 4
     barrier = threading.Barrier(computers + 2)
     changed = threading.Event()

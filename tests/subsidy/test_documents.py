@@ -9,12 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.functional import empty
 
 from config.errors import ServiceError
-from subsidy.engine import rules
 from subsidy.models import Application, AuditEntry, Document, private_storage
 from subsidy.services import applications as application_services
 from subsidy.services import documents as document_services
 from subsidy.workflow import actions as workflow
-from tests.factories import CompanyFactory, ProgrammeFactory
+from tests.factories import ProgrammeFactory
 from tests.utils import PDF_BYTES, complete_application, item_data
 
 pytestmark = pytest.mark.django_db
@@ -196,83 +195,6 @@ def test_an_item_of_another_application_is_refused(applicant, draft, programme):
             item=item,
         )
     assert "item" in caught.value.message_dict
-
-
-# --- Duplicates across companies ----------------------------------------------------------
-
-
-def test_the_same_file_at_two_companies_flags_both_without_blocking(
-    applicant, other_applicant, programme, django_capture_on_commit_callbacks
-):
-    content = PDF_BYTES + b"% faktur bersama\n"
-    with django_capture_on_commit_callbacks(execute=True):
-        first = application_services.application_create(
-            by=applicant, programme=programme, company=CompanyFactory(members=[applicant])
-        )
-        document_services.document_upload(
-            application=first, by=applicant, kind="invoice", file=upload("a.pdf", content)
-        )
-    assert "duplicate_document" not in codes(first)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        second = application_services.application_create(
-            by=other_applicant,
-            programme=programme,
-            company=CompanyFactory(members=[other_applicant]),
-        )
-        document = document_services.document_upload(
-            application=second, by=other_applicant, kind="invoice", file=upload("b.pdf", content)
-        )
-    # Both sides are told, the earlier one included: it was recomputed by the second upload.
-    assert "duplicate_document" in codes(first)
-    assert "duplicate_document" in codes(second)
-    assert "duplicate_document" not in rules.BLOCKING_CODES
-
-    with django_capture_on_commit_callbacks(execute=True):
-        document_services.document_delete(document=document, by=other_applicant)
-    assert "duplicate_document" not in codes(first)
-    assert "duplicate_document" not in codes(second)
-
-
-def test_the_same_company_uploading_a_file_twice_is_no_duplicate(
-    applicant, company, programme, django_capture_on_commit_callbacks
-):
-    content = PDF_BYTES + b"% nib\n"
-    with django_capture_on_commit_callbacks(execute=True):
-        first = application_services.application_create(
-            by=applicant, programme=programme, company=company
-        )
-        later = application_services.application_create(
-            by=applicant, programme=ProgrammeFactory(), company=company
-        )
-        for application in (first, first, later):
-            document_services.document_upload(
-                application=application, by=applicant, kind="nib", file=upload("nib.pdf", content)
-            )
-    assert "duplicate_document" not in codes(first)
-    assert "duplicate_document" not in codes(later)
-
-
-def test_a_duplicate_file_is_no_blocking_finding_for_approval(
-    applicant, other_applicant, programme, django_capture_on_commit_callbacks
-):
-    content = PDF_BYTES + b"% foto\n"
-    with django_capture_on_commit_callbacks(execute=True):
-        apps = []
-        for user in (applicant, other_applicant):
-            application = application_services.application_create(
-                by=user, programme=programme, company=CompanyFactory(members=[user])
-            )
-            complete_application(application, user)
-            document_services.document_upload(
-                application=application, by=user, kind="other", file=upload("f.pdf", content)
-            )
-            apps.append(application)
-    for application in apps:
-        application.refresh_from_db()
-        assert "duplicate_document" in codes(application)
-        assert not {f["code"] for f in application.findings} & rules.BLOCKING_CODES
-        assert application.computed_discount == 40_000_000
 
 
 # --- Deleting, and who may --------------------------------------------------------------------

@@ -171,11 +171,16 @@ def test_changing_the_nib_to_another_companys_is_refused(applicant, company, oth
     )
 
 
-def test_a_member_adds_another_applicant_who_may_then_apply(applicant, other_applicant, programme):
+def test_an_invited_applicant_who_accepts_may_then_apply(
+    applicant, other_applicant, programme, mailoutbox, django_capture_on_commit_callbacks
+):
     company = company_services.company_create(by=applicant, **company_data())
-    company_services.company_add_member(
-        company=company, by=applicant, username=other_applicant.username
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        company_services.company_invite_member(
+            company=company, by=applicant, email=other_applicant.email
+        )
+    token = mailoutbox[0].body.split("/invitations/")[1].split("/")[0]
+    company_services.invitation_accept(token=token, by=other_applicant)
     assert set(company.members.all()) == {applicant, other_applicant}
     application = application_services.application_create(
         by=other_applicant, programme=programme, company=company
@@ -183,11 +188,13 @@ def test_a_member_adds_another_applicant_who_may_then_apply(applicant, other_app
     assert application.company == company
 
 
-def test_a_stranger_cannot_add_members_and_does_not_learn_the_company_exists(
+def test_a_stranger_cannot_invite_members_and_does_not_learn_the_company_exists(
     applicant, other_applicant, company
 ):
     with pytest.raises(ServiceError) as caught:
-        company_services.company_add_member(company=company, by=other_applicant, username="budi")
+        company_services.company_invite_member(
+            company=company, by=other_applicant, email="budi@example.test"
+        )
     assert caught.value.code == "not_found"
 
 

@@ -296,7 +296,6 @@ def test_ending_a_case_gives_its_claims_back_to_the_rival_that_lost_them(
         "duplicate_serial",
         "no_eligible_items",
         "below_minimum",
-        "duplicate_document",
     }
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -306,8 +305,8 @@ def test_ending_a_case_gives_its_claims_back_to_the_rival_that_lost_them(
         else:
             workflow.application_withdraw(application=first, by=applicant)
 
-    # (The same test PDF in both keeps the non-blocking duplicate_document flag.)
-    assert _codes(rival) == {"duplicate_document"}
+    # The same test PDF in both is a signal for officers, never a finding (test_signals.py).
+    assert _codes(rival) == set()
     assert rival.computed_discount == 40_000_000
     assert rival.computed_at is not None
 
@@ -375,7 +374,7 @@ def test_approve_accepts_a_non_blocking_finding(application, approver):
     application = put_in_state(
         application,
         S.RECOMMENDED,
-        findings=[{"code": "duplicate_document", "item": None, "params": {"document": 1}}],
+        findings=[{"code": "duplicate_invoice", "item": 1, "params": {}}],
     )
     application = workflow.application_approve(application=application, by=approver)
     assert application.status == S.APPROVED
