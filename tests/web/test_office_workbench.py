@@ -172,3 +172,21 @@ def test_the_workbench_reads_a_fixed_number_of_queries(
         placed_case(programme, status=S.SUBMITTED, province="33")
     # session, user, roles, count, page, status counts, programmes, case officers
     _queries_for(client, verifier, django_assert_num_queries, 8)
+
+
+def test_signals_and_findings_filters(client, auditor, programme, applicant):
+    from tests.factories import CompanyFactory
+    from tests.web.office_cases import case_with_machines
+
+    # The same invoice file in two companies' cases: both carry a signal.
+    for name in ("CV Salinan A", "CV Salinan B"):
+        case_with_machines(
+            programme, CompanyFactory(name=name, members=[applicant]), applicant, machines=1
+        )
+    placed_case(programme, name="CV Bersih")
+    body = shown(client, auditor, "?has_signals=true")
+    assert "CV Salinan A" in body and "CV Salinan B" in body and "CV Bersih" not in body
+    body = shown(client, auditor, "?has_signals=false")
+    assert "CV Bersih" in body and "CV Salinan A" not in body
+    body = shown(client, auditor, "?has_findings=true")
+    assert "CV Bersih" not in body
