@@ -4,14 +4,18 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 
+from . import selectors
 from .models import Application, Company, Scale
 
 MAX_ID = 2**63 - 1
+MAX_WAITING_DAYS = 36_500
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
@@ -23,6 +27,21 @@ class IdFilter(django_filters.NumberFilter):
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+    def get_max_validator(self) -> None:
+        return None
+
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_WAITING_DAYS})
+class WaitingDaysFilter(django_filters.NumberFilter):
+    """A number of whole days, from 0 to about a century."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_WAITING_DAYS)
         super().__init__(*args, **kwargs)
 
     def get_max_validator(self) -> None:
@@ -70,6 +89,25 @@ class ApplicationFilter(StrictFilterSet):
         method="filter_submitted_before", label="First submitted on or before (Asia/Jakarta)"
     )
     search = django_filters.CharFilter(method="filter_search", label="Reference, company or NIB")
+    regency = django_filters.CharFilter(field_name="company__regency")
+    kbli_division = django_filters.CharFilter(
+        method="filter_kbli_division",
+        label="KBLI division: the first two digits (10 to 33)",
+        validators=[
+            RegexValidator(r"^[0-9]{2}$", gettext_lazy("A KBLI division is two digits, e.g. 25."))
+        ],
+    )
+    has_findings = django_filters.BooleanFilter(
+        method="filter_has_findings", label="Has findings of the last computation"
+    )
+    has_signals = django_filters.BooleanFilter(
+        method="filter_has_signals", label="Has signals for officers"
+    )
+    case_officer = IdFilter(field_name="case_officer_id")
+    waiting_days_min = WaitingDaysFilter(
+        method="filter_waiting_days_min",
+        label="Waiting in its state at least this many days (Asia/Jakarta)",
+    )
 
     class Meta:
         model = Application
@@ -82,6 +120,12 @@ class ApplicationFilter(StrictFilterSet):
             "submitted_after",
             "submitted_before",
             "search",
+            "regency",
+            "kbli_division",
+            "has_findings",
+            "has_signals",
+            "case_officer",
+            "waiting_days_min",
         ]
 
     # Bounds of local days rather than submitted_at__date, so the index on submitted_at is used.
@@ -106,6 +150,28 @@ class ApplicationFilter(StrictFilterSet):
             | Q(company__name__icontains=value)
             | Q(company__nib=value)
         )
+
+    def filter_kbli_division(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(company__kbli__startswith=value)
+
+    def filter_has_findings(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        without = Q(findings=[])
+        return queryset.exclude(without) if value else queryset.filter(without)
+
+    def filter_has_signals(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return selectors.with_signal_flag(queryset).filter(has_signals=value)
+
+    def filter_waiting_days_min(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        # Waited at least N Jakarta days: entered its state on or before today - N.
+        last_day = timezone.localdate() - dt.timedelta(days=value)
+        end = _start_of(last_day + dt.timedelta(days=1)) if last_day > dt.date.min else None
+        if end is None:
+            return queryset.none()
+        return queryset.filter(status_changed_at__lt=end)
 
 
 class CompanyFilter(StrictFilterSet):

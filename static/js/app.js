@@ -30,3 +30,23 @@ document.addEventListener("htmx:xhr:progress", function (event) {
     bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
   }
 });
+
+// A filter form sent by htmx leaves out its blank fields, so the address a person shares
+// names only the filters in use (without JavaScript the server ignores the blanks anyway).
+document.addEventListener("htmx:configRequest", function (event) {
+  if (event.detail.verb !== "get" || !event.detail.elt.matches("form[data-drop-blank]")) {
+    return;
+  }
+  var parameters = event.detail.parameters;
+  var names = parameters instanceof FormData ? Array.from(parameters.keys()) : Object.keys(parameters);
+  names.forEach(function (name) {
+    var value = parameters instanceof FormData ? parameters.get(name) : parameters[name];
+    if (typeof value === "string" && value.trim() === "") {
+      if (parameters instanceof FormData) {
+        parameters.delete(name);
+      } else {
+        delete parameters[name];
+      }
+    }
+  });
+});

@@ -509,3 +509,24 @@ def submission_window_open(
     A resubmission after a revision request is not bound to the window.
     """
     return not first_submission or opens <= today <= closes
+
+
+# --- Days a case has waited (officers' workbench) ---------------------------------------
+
+SLA_WITHIN, SLA_DUE, SLA_LATE = "within", "due", "late"
+
+
+def days_waiting(since: date | None, today: date) -> int:
+    """Whole calendar days (Asia/Jakarta) since the case entered its state; 0 on the day."""
+    if since is None:
+        return 0
+    return max((today - since).days, 0)
+
+
+def service_level(days: int, sla_days: int) -> str:
+    """Against CASE_SLA_DAYS: within it, due (its last quarter, at least its last day) or late."""
+    if days > sla_days:
+        return SLA_LATE
+    if days >= sla_days - max(sla_days // 4, 1):
+        return SLA_DUE
+    return SLA_WITHIN

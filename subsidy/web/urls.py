@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import applications, companies, views
+from . import applications, companies, office, views
 
 applicant_patterns = [
     # Dashboard, companies, members, invitations and notifications (issue 10).
@@ -74,8 +74,17 @@ applicant_patterns = [
     ),
 ]
 
+# The officers' workbench (PAGES.md "Officers"): staff only.
+office_patterns = [
+    path("", office.workbench, name="workbench"),
+    path("cases/<int:pk>/", office.case, name="case"),
+    path("cases/<int:pk>/actions/<slug:action>/", office.case_action, name="case_action"),
+    path("documents/<int:pk>/", office.document, name="document"),
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("eligibility-check/", views.eligibility_check, name="eligibility_check"),
     path("", include((applicant_patterns, "applicant"))),
+    path("office/", include((office_patterns, "office"))),
 ]

@@ -273,6 +273,30 @@ def application_reject(*, application: Application, by: User, comment: str = "")
     )
 
 
+def approval_refusal_error(
+    refusal: str, *, finding_codes: list[str], amount: int, available: int
+) -> ServiceError:
+    """The refusal rules.approval_refusal named, as the API and the case page say it."""
+    if refusal == "stale_computation":
+        return ServiceError(
+            "stale_computation",
+            _("The refund is being recomputed after a change; try again in a moment."),
+        )
+    if refusal == "not_eligible":
+        blocking = [code for code in finding_codes if code in rules.BLOCKING_CODES]
+        return ServiceError(
+            "not_eligible",
+            _("The application has blocking findings: %(codes)s.") % {"codes": ", ".join(blocking)},
+            findings=blocking,
+        )
+    return ServiceError(
+        "budget_exhausted",
+        _("The programme budget has %(available)s left; this case needs %(amount)s.")
+        % {"available": available, "amount": amount},
+        available=available,
+    )
+
+
 @transaction.atomic
 def application_approve(*, application: Application, by: User, comment: str = "") -> Application:
     # The programme row lock orders every approval: the check and the reservation are one
@@ -290,24 +314,9 @@ def application_approve(*, application: Application, by: User, comment: str = ""
         amount=amount,
         available=available,
     )
-    if refusal == "stale_computation":
-        raise ServiceError(
-            "stale_computation",
-            _("The refund is being recomputed after a change; try again in a moment."),
-        )
-    if refusal == "not_eligible":
-        blocking = [code for code in codes if code in rules.BLOCKING_CODES]
-        raise ServiceError(
-            "not_eligible",
-            _("The application has blocking findings: %(codes)s.") % {"codes": ", ".join(blocking)},
-            findings=blocking,
-        )
-    if refusal == "budget_exhausted":
-        raise ServiceError(
-            "budget_exhausted",
-            _("The programme budget has %(available)s left; this case needs %(amount)s.")
-            % {"available": available, "amount": amount},
-            available=available,
+    if refusal is not None:
+        raise approval_refusal_error(
+            refusal, finding_codes=codes, amount=amount, available=available
         )
     return _move(
         application=application,

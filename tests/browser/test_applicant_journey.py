@@ -1,9 +1,5 @@
-"""An IKM owner on a phone: register, apply with two machines and real files, submit, revise.
-
-The company is created through the service (subsidy.services.companies): its page belongs to
-another area's pages. The application is created through the service too, as the dashboard
-has no button for it yet.
-"""
+"""An IKM owner on a phone: register, describe the company, apply with two machines and real
+files, submit, and see the officer's request for revision; all through the pages."""
 
 import datetime as dt
 import io
@@ -18,8 +14,6 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from subsidy.models import Application
-from subsidy.services import applications as application_services
-from subsidy.services import companies as company_services
 from subsidy.workflow import actions as workflow
 from tests.browser.conftest import check_page
 from tests.factories import ProgrammeFactory, UserFactory
@@ -104,30 +98,34 @@ def test_owner_applies_from_a_phone_and_sees_the_officers_revision(
     page.locator("main form button[type=submit]").click()
     expect(page.get_by_text("Anda masuk sebagai wati.")).to_be_visible()
 
-    owner = User.objects.get(username="wati")
-    company = company_services.company_create(
-        by=owner,
-        name="CV Tenun Makmur",
-        nib="9120000000001",
-        npwp="012345678901001",
-        kbli="13112",
-        workers=15,
-        investment_value=400_000_000,
-        province="33",
-        regency="33.10",
-        address="Jl. Pemuda No. 3, Klaten",
-        bank_name="BRI",
-        bank_account_number="002101000123456",
-        bank_account_name="CV TENUN MAKMUR",
-    )
-    application = application_services.application_create(
-        by=owner, programme=open_programme, company=company
-    )
-
-    # The dashboard leads to the task list.
+    # The company, through its page (the regency list follows the province).
     page.goto(live_server.url + "/dashboard/")
     check_page(page)
-    page.get_by_role("link", name="Draf").click()
+    page.get_by_role("link", name="Daftarkan perusahaan").click()
+    page.fill("#id_name", "CV Tenun Makmur")
+    page.fill("#id_nib", "9120000000001")
+    page.fill("#id_npwp", "01.234.567.8-901.001")
+    page.fill("#id_kbli", "13112")
+    page.fill("#id_workers", "15")
+    page.fill("#id_investment_value", "400000000")
+    page.select_option("#id_province", "33")
+    expect(page.locator("#id_regency option[value='33.10']")).to_have_count(1)
+    page.select_option("#id_regency", "33.10")
+    page.fill("#id_address", "Jl. Pemuda No. 3, Klaten")
+    page.fill("#id_bank_name", "BRI")
+    page.fill("#id_bank_account_number", "002101000123456")
+    page.fill("#id_bank_account_name", "CV TENUN MAKMUR")
+    check_page(page)
+    page.get_by_role("button", name="Simpan data perusahaan").click()
+    expect(page.get_by_text("Data perusahaan telah disimpan.")).to_be_visible()
+
+    # The application, from the dashboard's button; its link leads to the task list.
+    page.goto(live_server.url + "/dashboard/")
+    page.get_by_role("button", name=re.compile("Permohonan baru untuk")).click()
+    page.goto(live_server.url + "/dashboard/")
+    check_page(page)
+    page.get_by_role("link", name=re.compile("CV Tenun Makmur")).first.click()
+    application = Application.objects.get(company__name="CV Tenun Makmur")
     expect(page.get_by_role("heading", name="Tugas Anda")).to_be_visible()
     check_page(page)
 

@@ -208,8 +208,9 @@ def test_task_list_costs_the_same_queries_for_1_or_10_machines_and_documents(
             )
     client = _client(applicant)
     # Session and user; the application, its machines and documents; what a submission lacks;
-    # the history and its notices; the actions: none grows with the machines or documents.
-    with django_assert_num_queries(13):
+    # the history and its notices; the actions; the menu's unread notices: none grows with the
+    # machines or documents.
+    with django_assert_num_queries(14):
         response = client.get(f"/applications/{draft.pk}/")
     assert response.text.count("Dokumen diunggah: Faktur") == count
 

@@ -348,8 +348,8 @@ def test_notifications_page_queries_do_not_grow(
         _notice(applicant, application, n)
     client.force_login(applicant)
 
-    # session, user, notices, unread count in the menu.
-    with django_assert_num_queries(4):
+    # session, user, notices, unread count and roles (the workbench link) in the menu.
+    with django_assert_num_queries(5):
         client.get("/notifications/")
 
 

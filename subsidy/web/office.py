@@ -1,0 +1,423 @@
+"""The officers' workbench and case page (PAGES.md "Officers"): staff only, desk width.
+
+Thin: the queue and the filters are the API's (selectors.queue_for, filters.ApplicationFilter),
+the actions are the workflow's services, and what a user may see is subsidy.access.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_http_methods
+
+from accounts.roles import APPROVER, VERIFIER
+from config.errors import ServiceError
+from subsidy import regions, selectors
+from subsidy.access import applications_visible_to, sees_everything
+from subsidy.engine import rules
+from subsidy.filters import ApplicationFilter
+from subsidy.findings import finding_detail
+from subsidy.models import Application, Document, Programme
+from subsidy.workflow import actions as workflow
+from subsidy.workflow import transitions
+
+from .office_forms import ActionForm, WorkbenchFilterForm
+
+User = get_user_model()
+S = Application.Status
+PAGE_SIZE = 25
+
+# Column -> the order it sorts by; "-" first is descending. Ties go by id, so pages are stable.
+SORTS = {
+    "days": ("-status_changed_at", "-pk"),
+    "-days": ("status_changed_at", "pk"),
+    "reference": ("reference", "pk"),
+    "-reference": ("-reference", "-pk"),
+    "company": ("company__name", "pk"),
+    "-company": ("-company__name", "-pk"),
+    "amount": ("computed_discount", "pk"),
+    "-amount": ("-computed_discount", "-pk"),
+}
+DEFAULT_SORT = "-days"  # the oldest waiting first
+
+
+def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Programme staff and superusers; anyone else is told the page does not exist."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not sees_everything(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _has_queue(user: User) -> bool:
+    return any(user.has_role(role) for role in selectors.QUEUE_ROLES)
+
+
+def _base_queue(user: User):
+    """The cases waiting on this user; an auditor (no queue of their own) reads every case."""
+    if _has_queue(user):
+        return selectors.queue_for(user)
+    return applications_visible_to(user)
+
+
+def _without_empty(data: QueryDict) -> QueryDict:
+    """A GET form sends blank fields; to the filter set (which refuses a blank) they are absent."""
+    kept = QueryDict(mutable=True)
+    for key, values in data.lists():
+        kept.setlist(key, [v for v in values if v.strip()])
+        if not kept.getlist(key):
+            del kept[key]
+    return kept
+
+
+def _with(params: QueryDict, **changes: str | None) -> str:
+    """The query string of the current filters with some parameters changed (None drops)."""
+    copy = params.copy()
+    for key, value in changes.items():
+        if value is None:
+            copy.pop(key, None)
+        else:
+            copy[key] = value
+    return urlencode(sorted(copy.lists()), doseq=True)
+
+
+def _waiting(application: Application, today) -> dict:
+    since = (
+        timezone.localdate(application.status_changed_at) if application.status_changed_at else None
+    )
+    days = rules.days_waiting(since, today)
+    return {"days": days, "level": rules.service_level(days, settings.CASE_SLA_DAYS)}
+
+
+@staff_only
+def workbench(request: HttpRequest) -> HttpResponse:
+    """`/office/`: the user's queue, filtered, searched, sorted and counted per status."""
+    user = request.user
+    params = _without_empty(request.GET)
+    base = _base_queue(user)
+    filterset = ApplicationFilter(params, queryset=base, request=request)
+    valid = filterset.is_valid()
+    matches = filterset.qs if valid else base.none()
+    sort = params.get("sort") if params.get("sort") in SORTS else DEFAULT_SORT
+    rows = matches.select_related("company", "programme", "case_officer").order_by(*SORTS[sort])
+    page = Paginator(rows, PAGE_SIZE).get_page(params.get("page"))
+    today = timezone.localdate()
+    cases = [
+        {
+            "application": a,
+            "waiting": _waiting(a, today),
+            "province": regions.province_name(a.company.province),
+        }
+        for a in page.object_list
+    ]
+    counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")))
+    status_counts = [
+        {
+            "status": value,
+            "label": label,
+            "count": counts[value],
+            "query": _with(params, status=value, page=None),
+        }
+        for value, label in S.choices
+        if counts.get(value)
+    ]
+    form = WorkbenchFilterForm(
+        initial=params.dict(),
+        programmes=list(Programme.objects.order_by("-year")),
+        officers=list(User.objects.filter(groups__name=VERIFIER).order_by("username")),
+    )
+    sort_links = {
+        column: {
+            "query": _with(
+                params, sort=column if sort == f"-{column}" else f"-{column}", page=None
+            ),
+            "current": sort.lstrip("-") == column,
+            "descending": sort.startswith("-"),
+        }
+        for column in ("days", "reference", "company", "amount")
+    }
+    context = {
+        "form": form,
+        "filter_errors": filterset.form.errors if not valid else {},
+        "page": page,
+        "cases": cases,
+        "status_counts": status_counts,
+        "total": sum(counts.values()),
+        "sort_links": sort_links,
+        "page_query": {
+            "previous": _with(params, page=str(page.previous_page_number()))
+            if page.has_previous()
+            else None,
+            "next": _with(params, page=str(page.next_page_number())) if page.has_next() else None,
+        },
+        "sort": params.get("sort") if sort != DEFAULT_SORT else "",
+        "sla_days": settings.CASE_SLA_DAYS,
+        "read_only": not _has_queue(user),
+    }
+    template = "office/_workbench_table.html" if request.htmx else "office/workbench.html"
+    return render(request, template, context)
+
+
+def _company(application: Application) -> dict:
+    """The company as the case was submitted (its snapshot), else as it stands now."""
+    company = application.company
+    data = application.company_snapshot or company.snapshot()
+    return {
+        **data,
+        "province_name": regions.province_name(data.get("province", "")),
+        "regency_name": regions.regency_name(data.get("regency", "")),
+        "from_snapshot": application.company_snapshot is not None,
+    }
+
+
+def _document_view(document: Document) -> dict:
+    content_type = document.content_type
+    return {
+        "document": document,
+        "url": reverse("office:document", args=[document.pk]),
+        "is_pdf": content_type == "application/pdf",
+        "is_image": content_type.startswith("image/"),
+    }
+
+
+def _machines(application: Application) -> list[dict]:
+    items = application.items.order_by("id").prefetch_related(
+        Prefetch("documents", queryset=Document.objects.order_by("id"), to_attr="document_list")
+    )
+    return [
+        {
+            "item": item,
+            "reasons": [finding_detail(f.get("code", "")) for f in item.findings],
+            "documents": [_document_view(d) for d in item.document_list],
+        }
+        for item in items
+    ]
+
+
+# DOMAIN.md words for what the trail records besides transitions.
+_CHANGE_WORDS = {
+    "create": gettext_lazy("%(object)s added"),
+    "update": gettext_lazy("%(object)s changed"),
+    "delete": gettext_lazy("%(object)s removed"),
+    "upload": gettext_lazy("%(object)s uploaded"),
+    "add_member": gettext_lazy("%(object)s: member added"),
+}
+_OBJECT_NAMES = {
+    "application": gettext_lazy("Application"),
+    "company": gettext_lazy("Company"),
+    "document": gettext_lazy("Document"),
+    "item": gettext_lazy("Machine"),
+    "programme": gettext_lazy("Programme"),
+    "site_visit": gettext_lazy("Site visit"),
+    "site_visit_photo": gettext_lazy("Site visit photo"),
+}
+
+
+def _history(application: Application) -> list[dict]:
+    """The trail in words: who did what, from which state to which."""
+    labels = dict(S.choices)
+    entries = []
+    for entry in selectors.application_history(application):
+        action = entry["action"]
+        if action in transitions.ACTION_LABELS:
+            what = str(transitions.ACTION_LABELS[action])
+        elif action == "notice":
+            what = _("Notice sent")
+        else:
+            thing = entry["changes"].get("object", "application")
+            name = _OBJECT_NAMES.get(thing, thing)
+            words = _CHANGE_WORDS.get(action)
+            what = str(words) % {"object": name} if words else f"{name}: {action}"
+        entries.append(
+            {
+                "at": entry["at"],
+                "actor": entry["actor"],
+                "what": what,
+                "from_status": labels.get(entry["from_status"], ""),
+                "to_status": labels.get(entry["to_status"], ""),
+                "comment": entry["comment"],
+            }
+        )
+    return entries
+
+
+def approval_blocked_reason(application: Application, user: User) -> str | None:
+    """Why this approver cannot approve this recommended case now, in the service's words."""
+    if application.status != S.RECOMMENDED or not user.has_role(APPROVER):
+        return None
+    try:
+        transitions.resolve(user, application, "approve")
+    except ServiceError as error:
+        return str(error.detail)
+    budget = selectors.programme_budget(application.programme)
+    codes = [f.get("code") for f in application.findings]
+    refusal = rules.approval_refusal(
+        computed=application.computed_at is not None,
+        finding_codes=codes,
+        amount=application.computed_discount,
+        available=budget["available"],
+    )
+    if refusal is None:
+        return None
+    error = workflow.approval_refusal_error(
+        refusal,
+        finding_codes=codes,
+        amount=application.computed_discount,
+        available=budget["available"],
+    )
+    return str(error.detail)
+
+
+def _case_application(request: HttpRequest, pk: int) -> Application:
+    return get_object_or_404(
+        applications_visible_to(request.user).select_related(
+            "company", "programme", "case_officer"
+        ),
+        pk=pk,
+    )
+
+
+@staff_only
+def case(request: HttpRequest, pk: int) -> HttpResponse:
+    """`/office/cases/<id>/`: everything an officer decides on, and the actions they may take."""
+    application = _case_application(request, pk)
+    user = request.user
+    actions = transitions.available_actions(application=application, user=user)
+    today = timezone.localdate()
+    signals = selectors.signals_for(application)
+    item_numbers = {}
+    machines = _machines(application)
+    for number, machine in enumerate(machines, start=1):
+        item_numbers[machine["item"].pk] = number
+    for signal in signals:
+        signal["item_number"] = item_numbers.get(signal["item"])
+        signal["detail"] = finding_detail(signal["code"]) if signal["code"] else ""
+    loose = application.documents.filter(item__isnull=True).order_by("id")
+    context = {
+        "application": application,
+        "company": _company(application),
+        "machines": machines,
+        "loose_documents": [_document_view(d) for d in loose],
+        "breakdown": application.breakdown or {},
+        "stale": application.computed_at is None,
+        "findings": [
+            {"code": f.get("code"), "detail": finding_detail(f.get("code", ""))}
+            for f in application.findings
+            if f.get("code") in rules.BLOCKING_CODES
+        ],
+        "signals": signals,
+        "history": _history(application),
+        "actions": actions,
+        "approval_blocked": approval_blocked_reason(application, user),
+        "waiting": _waiting(application, today),
+        "sla_days": settings.CASE_SLA_DAYS,
+    }
+    return render(request, "office/case.html", context)
+
+
+@staff_only
+@xframe_options_sameorigin
+def document(request: HttpRequest, pk: int) -> FileResponse:
+    """A document shown inline beside its machine (framed by the case page only)."""
+    found = get_object_or_404(
+        selectors.documents_visible_to(request.user).only("file", "content_type", "original_name"),
+        pk=pk,
+    )
+    response = FileResponse(
+        found.file.open("rb"),
+        content_type=found.content_type,
+        as_attachment=False,
+        filename=found.original_name or f"document-{found.pk}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _initial(application: Application, requires: str | None) -> dict:
+    """The recommend form starts from the latest recorded site visit's checklist."""
+    if requires != transitions.CHECKLIST:
+        return {}
+    recorded = selectors.latest_visit_checklist(application)
+    return recorded[1] if recorded else {}
+
+
+def _refusal_into(form: ActionForm, error: ServiceError) -> None:
+    """The service's refusal on the form: field errors beside their field, else at the top."""
+    placed = False
+    for field, problems in (error.extra.get("errors") or {}).items():
+        name = field if field in form.fields else None
+        if field == "checklist" and transitions.CHECKLIST_ITEMS[0] in form.fields:
+            name = transitions.CHECKLIST_ITEMS[0]
+        for problem in problems:
+            form.add_error(name, problem)
+            placed = True
+    if not placed:
+        form.add_error(None, str(error.detail))
+
+
+@staff_only
+@require_http_methods(["GET", "POST"])
+def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One action's form, its confirmation, and the service's answer (same text as the API)."""
+    application = _case_application(request, pk)
+    rows = [t for t in transitions.TRANSITIONS if t.action == action]
+    if not rows or action in {"submit", "withdraw"}:
+        raise Http404
+    user = request.user
+    held = [t for t in rows if user.has_role(t.role)]
+    requires = (held or rows)[0].requires
+    status = 200
+    if request.method == "POST":
+        form = ActionForm(request.POST, requires=requires)
+        if form.is_valid():
+            try:
+                workflow.application_transition(
+                    application=application, by=user, action=action, **form.payload()
+                )
+            except ServiceError as error:
+                if error.code == "not_found":
+                    raise Http404 from error
+                _refusal_into(form, error)
+                status = error.status if error.status in (403, 409) else 400
+            else:
+                application.refresh_from_db(fields=["status"])
+                messages.success(
+                    request,
+                    _("%(action)s: the case is now %(status)s.")
+                    % {
+                        "action": transitions.ACTION_LABELS[action],
+                        "status": application.get_status_display(),
+                    },
+                )
+                return redirect("office:case", pk=application.pk)
+        else:
+            status = 400
+    else:
+        form = ActionForm(requires=requires, initial=_initial(application, requires))
+    context = {
+        "application": application,
+        "action": action,
+        "label": transitions.ACTION_LABELS[action],
+        "form": form,
+        "requires": requires,
+        "visit_prefilled": requires == transitions.CHECKLIST and bool(form.initial),
+    }
+    return render(request, "office/action.html", context, status=status)

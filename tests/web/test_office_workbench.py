@@ -1,0 +1,192 @@
+"""The officers' workbench: each role's queue, the filters, the order, the query count."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.roles import APPROVER, VERIFIER
+from subsidy.models import Application
+from tests.factories import UserFactory
+from tests.web.office_cases import placed_case
+
+S = Application.Status
+URL = reverse("office:workbench")
+
+
+@pytest.fixture
+def cases(programme, verifier, verifier2):
+    """One case in each queue: untaken submitted, the verifier's own, another's, recommended,
+    approved, and a draft."""
+    return {
+        "untaken": placed_case(programme, status=S.SUBMITTED, days=3, name="CV Untaken"),
+        "mine": placed_case(programme, status=S.UNDER_REVIEW, days=1, name="CV Mine"),
+        "theirs": placed_case(programme, status=S.UNDER_REVIEW, days=2, name="CV Theirs"),
+        "recommended": placed_case(programme, status=S.RECOMMENDED, days=5, name="CV Rec"),
+        "approved": placed_case(programme, status=S.APPROVED, days=6, name="CV Approved"),
+    }
+
+
+@pytest.fixture
+def owned(cases, verifier, verifier2):
+    Application.objects.filter(pk=cases["mine"].pk).update(case_officer=verifier)
+    Application.objects.filter(pk=cases["theirs"].pk).update(case_officer=verifier2)
+    return cases
+
+
+def shown(client, user, query: str = "") -> str:
+    client.force_login(user)
+    response = client.get(URL + query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_verifier_sees_untaken_and_own_cases_only(client, verifier, owned):
+    body = shown(client, verifier)
+    assert "CV Untaken" in body and "CV Mine" in body
+    for name in ("CV Theirs", "CV Rec", "CV Approved"):
+        assert name not in body
+
+
+def test_approver_sees_recommended_cases_only(client, approver, owned):
+    body = shown(client, approver)
+    assert "CV Rec" in body
+    for name in ("CV Untaken", "CV Mine", "CV Approved"):
+        assert name not in body
+
+
+def test_finance_sees_approved_cases_only(client, finance, owned):
+    body = shown(client, finance)
+    assert "CV Approved" in body
+    for name in ("CV Untaken", "CV Rec"):
+        assert name not in body
+
+
+def test_auditor_sees_every_case_read_only(client, auditor, owned):
+    body = shown(client, auditor)
+    for name in ("CV Untaken", "CV Mine", "CV Theirs", "CV Rec", "CV Approved"):
+        assert name in body
+    assert "read-only" in body or "hanya-baca" in body
+
+
+def test_applicant_gets_404_and_anonymous_goes_to_log_in(client, applicant):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+    client.force_login(applicant)
+    assert client.get(URL).status_code == 404
+
+
+def test_the_oldest_waiting_comes_first_with_days_and_service_level(
+    client, auditor, owned, settings
+):
+    settings.CASE_SLA_DAYS = 4
+    body = shown(client, auditor)
+    order = [body.index(name) for name in ("CV Approved", "CV Rec", "CV Untaken", "CV Mine")]
+    assert order == sorted(order)
+    # 6 days against 4: late, said in words too; 3 of 4: due.
+    assert 'sla sla-late">6' in body
+    assert 'sla sla-due">3' in body
+
+
+def test_sorting_by_company_name(client, auditor, owned):
+    body = shown(client, auditor, "?sort=company")
+    order = [body.index(n) for n in ("CV Approved", "CV Mine", "CV Rec", "CV Theirs", "CV Untaken")]
+    assert order == sorted(order)
+
+
+def test_filter_by_province_narrows_the_list(client, auditor, programme):
+    placed_case(programme, name="CV Jawa Tengah", province="33", regency="33.10")
+    placed_case(programme, name="CV Bali", province="51", regency="51.71")
+    body = shown(client, auditor, "?province=51")
+    assert "CV Bali" in body and "CV Jawa Tengah" not in body
+
+
+def test_filter_by_status_narrows_the_list(client, auditor, owned):
+    body = shown(client, auditor, "?status=recommended")
+    assert "CV Rec" in body and "CV Untaken" not in body
+
+
+def test_search_by_nib_finds_the_company(client, auditor, programme):
+    wanted = placed_case(programme, name="CV Cari Saya")
+    placed_case(programme, name="CV Lain")
+    body = shown(client, auditor, f"?search={wanted.company.nib}")
+    assert "CV Cari Saya" in body and "CV Lain" not in body
+
+
+def test_waiting_days_filter_keeps_long_waiting_cases(client, auditor, owned):
+    body = shown(client, auditor, "?waiting_days_min=5")
+    assert "CV Rec" in body and "CV Approved" in body and "CV Untaken" not in body
+
+
+def test_blank_filters_of_the_get_form_are_ignored(client, auditor, owned):
+    body = shown(client, auditor, "?search=&programme=&status=&has_signals=&waiting_days_min=")
+    assert "CV Untaken" in body and "CV Approved" in body
+
+
+def test_a_bad_filter_value_is_said_not_a_500(client, auditor, owned):
+    body = shown(client, auditor, "?kbli_division=abc")
+    assert "CV Untaken" not in body
+    assert "KBLI" in body
+
+
+def test_counts_per_status(client, auditor, owned):
+    body = shown(client, auditor)
+    assert "Verifikasi administrasi" in body
+    assert '<span class="badge text-bg-secondary">2</span>' in body  # two under review
+    assert '<span class="badge text-bg-secondary">5</span>' in body  # all
+
+
+def test_htmx_gets_only_the_table(client, auditor, owned):
+    client.force_login(auditor)
+    response = client.get(URL + "?status=approved", headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="workbench-table"')
+    assert "CV Approved" in body and "CV Rec" not in body
+    assert "<html" not in body
+
+
+def test_pagination_keeps_the_filters(client, auditor, programme):
+    for _ in range(27):
+        placed_case(programme, status=S.SUBMITTED, province="33")
+    body = shown(client, auditor, "?province=33")
+    assert "page=2" in body and "province=33" in body
+
+
+def test_verifier_with_a_company_of_their_own_does_not_see_its_case(client, programme):
+    officer = UserFactory(roles=[VERIFIER, APPROVER])
+    case = placed_case(programme, name="CV Milik Sendiri")
+    case.company.members.add(officer)
+    assert "CV Milik Sendiri" not in shown(client, officer)
+
+
+def _queries_for(client, user, django_assert_num_queries, expected: int) -> None:
+    client.force_login(user)
+    with django_assert_num_queries(expected):
+        assert client.get(URL + "?province=33").status_code == 200
+
+
+@pytest.mark.parametrize("rows", [5, 30])
+def test_the_workbench_reads_a_fixed_number_of_queries(
+    client, verifier, programme, django_assert_num_queries, rows
+):
+    for _ in range(rows):
+        placed_case(programme, status=S.SUBMITTED, province="33")
+    # session, user, roles, count, page, status counts, programmes, case officers
+    _queries_for(client, verifier, django_assert_num_queries, 9)  # with the menu's unread notices
+
+
+def test_signals_and_findings_filters(client, auditor, programme, applicant):
+    from tests.factories import CompanyFactory
+    from tests.web.office_cases import case_with_machines
+
+    # The same invoice file in two companies' cases: both carry a signal.
+    for name in ("CV Salinan A", "CV Salinan B"):
+        case_with_machines(
+            programme, CompanyFactory(name=name, members=[applicant]), applicant, machines=1
+        )
+    placed_case(programme, name="CV Bersih")
+    body = shown(client, auditor, "?has_signals=true")
+    assert "CV Salinan A" in body and "CV Salinan B" in body and "CV Bersih" not in body
+    body = shown(client, auditor, "?has_signals=false")
+    assert "CV Bersih" in body and "CV Salinan A" not in body
+    body = shown(client, auditor, "?has_findings=true")
+    assert "CV Bersih" not in body
