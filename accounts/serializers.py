@@ -9,7 +9,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from config.fields import TextField
+from config.fields import EmailField, TextField
 
 from .roles import ROLES
 
@@ -33,7 +33,7 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class MeUpdateSerializer(serializers.Serializer):
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = EmailField(required=False, allow_blank=True)
     language = serializers.ChoiceField(choices=User.Language.choices, required=False)
 
 
@@ -46,6 +46,11 @@ def _password_min_length() -> int:
     return max(lengths, default=1)
 
 
+_NOT_NUMERIC = RegexValidator(r"\D", _("This password is entirely numeric."))
+# For the schema: not digits only, and no NUL, which DRF refuses in any text.
+_NOT_NUMERIC.schema_pattern = r"^[^\u0000]*[^\u0000\d][^\u0000]*$"
+
+
 class RegisterSerializer(serializers.Serializer):
     # The username field's own validators, so the schema states its pattern (which a space
     # does not match: not trimmed either).
@@ -54,7 +59,7 @@ class RegisterSerializer(serializers.Serializer):
         trim_whitespace=False,
         validators=User._meta.get_field("username").validators,
     )
-    email = serializers.EmailField()
+    email = EmailField()
     # As typed (Django's password forms do not strip either). What the schema can state of the
     # password validators is stated: the length, and not digits only ("\D"); that it is not
     # a common password nor like the username is told by the 400 alone.
@@ -63,7 +68,7 @@ class RegisterSerializer(serializers.Serializer):
         min_length=_password_min_length(),
         max_length=128,
         trim_whitespace=False,
-        validators=[RegexValidator(r"\D", _("This password is entirely numeric."))],
+        validators=[_NOT_NUMERIC],
         style={"input_type": "password"},
     )
 

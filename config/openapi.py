@@ -2,14 +2,15 @@
 
 drf-spectacular reads a field's type, lengths and regex validators; this adds what it cannot
 see, so a request the schema calls valid is accepted and one it calls invalid is refused:
-ids in paths start at 1; text that DRF trims must hold more than whitespace; a NUL, which DRF
-refuses in any text, and what a validator refuses (it names the characters in
-`refused_characters`, a regex class) are excluded by a pattern; a validator function states
-the pattern it checks in `schema_pattern`.
+ids in paths start at 1; nested lists state their bounds; text that DRF trims must hold more
+than whitespace; a NUL, which DRF refuses in any text, and what a validator refuses (it names
+the characters in `refused_characters`, a regex class) are excluded by a pattern; a validator
+function states the pattern it checks in `schema_pattern`.
 """
 
 from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular import openapi
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 
@@ -34,6 +35,31 @@ def _non_blank(field: object) -> bool:
 
 
 class AutoSchema(openapi.AutoSchema):
+    def _map_serializer_field(self, field: object, direction: str, *args, **kwargs) -> dict:
+        schema = super()._map_serializer_field(field, direction, *args, **kwargs)
+        # A nested list (many=True) states its bounds, which drf-spectacular leaves out.
+        if (
+            isinstance(field, serializers.ListSerializer)
+            and schema
+            and schema.get("type") == "array"
+        ):
+            if field.min_length is not None:
+                schema["minItems"] = field.min_length
+            elif not field.allow_empty:
+                schema["minItems"] = 1
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+        return schema
+
+    def _get_request_for_media_type(self, serializer: object, *args, **kwargs) -> tuple:
+        schema, required = super()._get_request_for_media_type(serializer, *args, **kwargs)
+        # One payload among several (a oneOf told apart by a field every branch requires): the
+        # body is required, as each branch is; drf-spectacular looks for `required` on the
+        # oneOf itself and finds none.
+        if isinstance(serializer, PolymorphicProxySerializer):
+            required = True
+        return schema, required
+
     def _resolve_path_parameters(self, variables: list[str]) -> list[dict]:
         # A negative or zero id never matches a row.
         parameters = super()._resolve_path_parameters(variables)
@@ -49,7 +75,7 @@ class AutoSchema(openapi.AutoSchema):
         declared = next(
             (v.schema_pattern for v in field.validators if hasattr(v, "schema_pattern")), None
         )
-        if declared and "pattern" not in schema:
+        if declared:  # stated by the validator itself, over what drf-spectacular read
             schema["pattern"] = declared
         if "pattern" in schema:
             return

@@ -71,6 +71,7 @@ from .serializers import (
     NotificationSerializer,
     ProgrammeSerializer,
     ProvinceSerializer,
+    SiteVisitJsonRequestSerializer,
     SiteVisitPhotoSerializer,
     SiteVisitPhotoUploadSerializer,
     SiteVisitRequestSerializer,
@@ -576,7 +577,7 @@ def _require_staff(user) -> None:
     retrieve=extend_schema(responses={200: SiteVisitSerializer, **error_responses(401, 403, 404)}),
     create=extend_schema(
         request={
-            "application/json": SiteVisitRequestSerializer,
+            "application/json": SiteVisitJsonRequestSerializer,
             "multipart/form-data": SiteVisitRequestSerializer,
         },
         responses={201: SiteVisitSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
@@ -631,7 +632,9 @@ class SiteVisitViewSet(
         application = self.application()
         site_visit_services.require_visitor(application, request.user)
         self._check_length(request, 20)
-        data = dict(_validated(SiteVisitRequestSerializer, request.data))
+        multipart = request.content_type.startswith("multipart/")
+        payload = SiteVisitRequestSerializer if multipart else SiteVisitJsonRequestSerializer
+        data = dict(_validated(payload, request.data))
         visit = site_visit_services.site_visit_record(
             application=application,
             by=request.user,

@@ -48,6 +48,31 @@ class WaitingDaysFilter(django_filters.NumberFilter):
         return None
 
 
+class _TrueFalseField(forms.Field):
+    """The text "true" or "false" (how a query encodes the schema's boolean); nothing else."""
+
+    def to_python(self, value: object) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        raise forms.ValidationError(_("Send true or false."), code="invalid")
+
+
+@extend_schema_field({"type": "boolean"})
+class TrueFalseFilter(django_filters.Filter):
+    """A yes/no question: django-filter's BooleanFilter reads any other text as "no answer"
+    and ignores it, where the schema's boolean calls it invalid (400)."""
+
+    field_class = _TrueFalseField
+
+
+# Leading and trailing spaces are stripped (a form field's way) before the two digits are read.
+@extend_schema_field({"type": "string", "pattern": r"^\s*[0-9]{2}\s*$"})
+class KbliDivisionFilter(django_filters.CharFilter):
+    """The first two digits of a KBLI code."""
+
+
 def _start_of(day: dt.date) -> dt.datetime | None:
     """Midnight of a local (Asia/Jakarta) day; None past the calendar's ends."""
     try:
@@ -65,7 +90,9 @@ class StrictFilterSet(django_filters.FilterSet):
     def is_valid(self) -> bool:
         valid = super().is_valid()
         for name, filter_ in self.filters.items():
-            if isinstance(filter_, django_filters.CharFilter):
+            if isinstance(filter_, django_filters.CharFilter) and not isinstance(
+                filter_, KbliDivisionFilter
+            ):
                 continue
             values = self.data.getlist(name) if hasattr(self.data, "getlist") else []
             if any(value == "" for value in values):
@@ -90,19 +117,17 @@ class ApplicationFilter(StrictFilterSet):
     )
     search = django_filters.CharFilter(method="filter_search", label="Reference, company or NIB")
     regency = django_filters.CharFilter(field_name="company__regency")
-    kbli_division = django_filters.CharFilter(
+    kbli_division = KbliDivisionFilter(
         method="filter_kbli_division",
         label="KBLI division: the first two digits (10 to 33)",
         validators=[
             RegexValidator(r"^[0-9]{2}$", gettext_lazy("A KBLI division is two digits, e.g. 25."))
         ],
     )
-    has_findings = django_filters.BooleanFilter(
+    has_findings = TrueFalseFilter(
         method="filter_has_findings", label="Has findings of the last computation"
     )
-    has_signals = django_filters.BooleanFilter(
-        method="filter_has_signals", label="Has signals for officers"
-    )
+    has_signals = TrueFalseFilter(method="filter_has_signals", label="Has signals for officers")
     case_officer = IdFilter(field_name="case_officer_id")
     waiting_days_min = WaitingDaysFilter(
         method="filter_waiting_days_min",
