@@ -23,6 +23,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from subsidy.models import Application, Company, Notice
 from subsidy.regions import provinces, regency_in_province, regency_names
@@ -31,18 +32,18 @@ from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow.transitions import CHECKLIST_ITEMS
 from tests.factories import ProgrammeFactory
 from tests.subsidy.test_api_permissions import in_state
-from tests.utils import jpeg, pdf_upload
+from tests.utils import PDF_BYTES, jpeg, pdf_upload
 
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    # What the schema calls valid is accepted (2xx, or 401/403/404/409/429: who may, which
+    # rows, which state), and what it calls invalid is refused (4xx).
+    positive_data_acceptance,
+    negative_data_rejection,
 ]
-# Not yet: positive_data_acceptance and negative_data_rejection (schemathesis.specs.openapi.
-# checks) with Phase.explicit (coverage). The schema and validation were brought together for
-# them, but a bounded run still found failures (see the branch's report); POST
-# /companies/{id}/members/ is to be left out of them (replaced by e-mail invitations elsewhere).
 
 
 @pytest.fixture
@@ -105,12 +106,13 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
 
 def _aim(case, world: dict) -> None:
-    """Point ids in the path at the world's objects, so calls reach real data, not only 404s."""
+    """Point ids in the path at the world's objects, so calls reach real data, not only 404s.
+    An id that breaks the schema (an invalid case's) is left as generated."""
     path = case.operation.path
     params = case.path_parameters or {}
-    if "application_pk" in params:
+    if _is_id(params.get("application_pk")):
         params["application_pk"] = world["visiting" if "/site-visits/" in path else "draft"]
-    if "id" in params:
+    if _is_id(params.get("id")):
         if "/site-visits/" in path:
             params["id"] = world["visit"]
         elif "/site-visit-photos/" in path:
@@ -153,30 +155,30 @@ def _aim_body(case, world: dict) -> None:
             body[name] = pk
 
 
-def _stored_province(case, world: dict) -> str:
-    if case.method.upper() == "PATCH" and case.operation.path == "/api/v1/companies/{id}/":
-        return Company.objects.get(pk=world["company"]).province
-    return ""
+def _stored_region(case, world: dict) -> tuple[str, str]:
+    """The company's stored province and regency, which a change leaves where not sent."""
+    if case.method.upper() in ("PUT", "PATCH") and case.operation.path == "/api/v1/companies/{id}/":
+        company = Company.objects.get(pk=world["company"])
+        return company.province, company.regency
+    return "", ""
 
 
 def _consistent_region(case, world: dict) -> None:
-    """A regency lies in its province (validators.region): a rule across two fields, which the
-    schema states only field by field (each an enum of real codes). Valid input is generated
-    consistent: the regency is moved into the province (or the province to the regency's)."""
+    """A regency lies in its province (validators.region): a rule across two fields (and the
+    stored ones a change does not send), which the schema states only field by field (each an
+    enum of real codes). Valid input is made consistent: the regency is moved into the
+    province, or cleared with it."""
     body = case.body
-    if not isinstance(body, dict) or body.get("regency") not in regency_names():
+    if not isinstance(body, dict):
         return
-    province = body.get("province", _stored_province(case, world))
+    stored_province, stored_regency = _stored_region(case, world)
+    province = body.get("province", stored_province)
+    regency = body.get("regency", stored_regency)
     if province not in provinces() and province != "":
         return  # the province breaks the schema: the case is refused anyway
-    if regency_in_province(body["regency"], province):
+    if regency not in regency_names() or regency_in_province(regency, province):
         return
-    if "province" in body and province:
-        body["regency"] = provinces()[province].regencies[0][0]
-    elif "province" in body:
-        body["regency"] = ""
-    else:
-        body["province"] = body["regency"][:2]
+    body["regency"] = provinces()[province].regencies[0][0] if province else ""
 
 
 def _free_nib(case, world: dict) -> None:
@@ -224,13 +226,50 @@ def _known_credentials(case) -> None:
         user.save(update_fields=["password"])
 
 
+def _real_files(case) -> None:
+    """A file's content is the upload checks' judgement (a real PDF, JPEG or PNG, sniffed from
+    its bytes): the schema says `format: binary`, which any bytes are. Valid cases upload a
+    real file: a PDF for documents, a JPEG for site-visit photos."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    photo = "/site-visits/" in case.operation.path
+    if "file" in body:
+        body["file"] = jpeg().read() if photo else PDF_BYTES
+    if photo and isinstance(body.get("photos"), list):
+        body["photos"] = [jpeg().read() for _ in body["photos"]]
+
+
+def _not_in_future(case) -> None:
+    """A visit or a transfer is not dated in the future: a schema has no "today"."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    today = timezone.localdate()
+    for name in ("visited_on", "transferred_on"):
+        value = body.get(name)
+        if isinstance(value, str) and value > today.isoformat():
+            body[name] = today.isoformat()
+
+
+def _recommend_with_checklist(case) -> None:
+    """Recommending takes the latest site visit's answers when no checklist is sent, and needs
+    one when no visit is recorded (a rule on stored rows): valid cases send the checklist."""
+    body = case.body
+    if isinstance(body, dict) and body.get("action") == "recommend" and "checklist" not in body:
+        body["checklist"] = dict.fromkeys(CHECKLIST_ITEMS, True)
+
+
 def _valid_input_stays_valid(case, world: dict) -> None:
-    """What the schema cannot state (which rows exist, rules across fields and rows) is made
-    true of the valid cases only; invalid ones are sent as generated."""
-    _aim_body(case, world)
+    """What the schema cannot state (which rows exist, rules across fields and rows, a file's
+    content, today's date) is made true of the valid cases only; invalid ones are sent as
+    generated."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return
+    _aim_body(case, world)
     path = case.operation.path
+    _real_files(case)
+    _not_in_future(case)
     if path.startswith("/api/v1/companies/"):
         _consistent_region(case, world)
         _free_nib(case, world)
@@ -238,6 +277,8 @@ def _valid_input_stays_valid(case, world: dict) -> None:
         _fresh_registration(case)
     elif path == "/api/v1/auth/token/":
         _known_credentials(case)
+    elif path.endswith("/transitions/"):
+        _recommend_with_checklist(case)
 
 
 @schema.parametrize()
@@ -247,13 +288,16 @@ def _valid_input_stays_valid(case, world: dict) -> None:
     derandomize=True,
     suppress_health_check=list(HealthCheck),
     database=None,
+    # Not Phase.explicit (schemathesis's coverage phase, its boundary values of every field):
+    # over every operation it took 140 to 300 s here, past this file's budget (~120 s, -n 2).
     phases=[Phase.generate],
 )
 @pytest.mark.django_db
 def test_every_answer_conforms_to_the_schema(case, world):
     _aim(case, world)
-    _valid_input_stays_valid(case, world)
     for role in ("applicant", "verifier"):
+        # Again before each call: the one before may have used the username or the NIB.
+        _valid_input_stays_valid(case, world)
         response = case.call(headers={"Authorization": f"Token {world['tokens'][role]}"})
         case.validate_response(response, checks=CHECKS)
 
