@@ -195,9 +195,10 @@ def _free_nib(case, world: dict) -> None:
 
 
 def _fresh_registration(case) -> None:
-    """A username not taken yet (earlier examples registered some) and a password Django's
-    validators accept: the schema states their length and "not digits only"; a common password
-    or one like the username is the validators' judgement, which no schema can state."""
+    """A username and an address not taken yet (earlier examples registered some; the second
+    role's call repeats the first's) and a password Django's validators accept: the schema
+    states their length and "not digits only"; a common password or one like the username is
+    the validators' judgement, which no schema can state."""
     body = case.body
     if not isinstance(body, dict) or not isinstance(body.get("username"), str):
         return
@@ -206,6 +207,13 @@ def _fresh_registration(case) -> None:
     while users.filter(username__iexact=body["username"]).exists():
         n += 1
         body["username"] = f"{base}{n}"
+    email = body.get("email")
+    if isinstance(email, str) and "@" in email:  # one account per address: a fresh one
+        local, domain = email.rsplit("@", 1)
+        n = 0
+        while users.filter(email__iexact=body["email"]).exists():
+            n += 1
+            body["email"] = f"{n}{local[: 64 - len(str(n))]}@{domain}"
     candidate = get_user_model()(username=body["username"], email=body.get("email", ""))
     try:
         validate_password(body.get("password"), user=candidate)
