@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test install install-dev migrate demo serve worker beat schema bench messages screenshots clean
 

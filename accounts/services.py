@@ -2,17 +2,40 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .roles import APPLICANT, grant_role
 
 User = get_user_model()
 
 
+def _require_unused_email(email: str, *, user: User | None = None) -> None:
+    """An e-mail address belongs to one account (the web sign-up enforces the same)."""
+    if not email:
+        return
+    others = User.objects.filter(email__iexact=email.strip())
+    if user is not None and user.pk:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        raise ValidationError(
+            {
+                "email": [
+                    _(
+                        "This e-mail address cannot be used for a new account. If it is yours, "
+                        "log in or reset your password."
+                    )
+                ]
+            }
+        )
+
+
 @transaction.atomic
 def user_register_applicant(*, username: str, email: str, password: str) -> User:
     """Self-registration: always and only the applicant role."""
     user = User(username=username, email=email)
+    _require_unused_email(email)
     validate_password(password, user=user)
     user.set_password(password)
     user.full_clean()
@@ -42,6 +65,7 @@ def user_update_profile(
 ) -> User:
     fields = []
     if email is not None:
+        _require_unused_email(email, user=user)
         user.email = email
         fields.append("email")
     if language is not None:

@@ -3,6 +3,7 @@
 import hashlib
 
 from django.conf import settings
+from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -64,3 +65,16 @@ def check_photo(file: object) -> tuple[str | None, tuple[str, str] | None]:
     if problem is None and sniffed[0] not in PHOTO_TYPES:
         return _("Only JPEG or PNG photos are accepted."), None
     return problem, sniffed
+
+
+def file_response(stored: object, *, content_type: str, name: str, inline: bool) -> FileResponse:
+    """A stored file streamed under its sniffed type, never sniffed again by the browser.
+
+    `inline` shows it in the page (the officers' preview beside a machine); otherwise it is
+    downloaded. The caller has checked that the user may see it.
+    """
+    response = FileResponse(
+        stored.open("rb"), content_type=content_type, as_attachment=not inline, filename=name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

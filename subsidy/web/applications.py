@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.errors import ServiceError
-from subsidy import selectors
+from subsidy import files, selectors
 from subsidy.choices import DocumentKind
 from subsidy.engine import rules
 from subsidy.findings import finding_detail
@@ -513,14 +513,12 @@ def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResp
 def document_download(request: HttpRequest, document_pk: int) -> FileResponse:
     """The file, to those who may see its application (the API download's check)."""
     document = get_object_or_404(selectors.documents_visible_to(request.user), pk=document_pk)
-    response = FileResponse(
-        document.file.open("rb"),
+    return files.file_response(
+        document.file,
         content_type=document.content_type,
-        as_attachment=True,
-        filename=document.original_name or f"document-{document.pk}",
+        name=document.original_name or f"document-{document.pk}",
+        inline=False,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # --- Check answers and submit ----------------------------------------------------------------

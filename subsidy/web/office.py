@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.roles import APPROVER, VERIFIER
 from config.errors import ServiceError
-from subsidy import regions, selectors
+from subsidy import files, regions, selectors
 from subsidy.access import applications_visible_to, sees_everything
 from subsidy.engine import rules
 from subsidy.filters import ApplicationFilter
@@ -341,14 +341,12 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
         selectors.documents_visible_to(request.user).only("file", "content_type", "original_name"),
         pk=pk,
     )
-    response = FileResponse(
-        found.file.open("rb"),
+    return files.file_response(
+        found.file,
         content_type=found.content_type,
-        as_attachment=False,
-        filename=found.original_name or f"document-{found.pk}",
+        name=found.original_name or f"document-{found.pk}",
+        inline=True,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _initial(application: Application, requires: str | None) -> dict:

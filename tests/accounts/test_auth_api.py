@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from accounts.roles import APPLICANT
 from tests.factories import CompanyFactory, UserFactory
+from tests.utils import client_for
 
 User = get_user_model()
 
@@ -317,3 +318,26 @@ def test_401_detail_follows_accept_language_for_anonymous_callers(api) -> None:
     assert english.json()["detail"] == "Authentication credentials were not provided."
     assert indonesian.json()["code"] == "not_authenticated"
     assert indonesian.json()["detail"] not in {"", english.json()["detail"]}
+
+
+def test_register_refuses_an_email_another_account_holds_and_creates_nothing(db, client):
+    UserFactory(username="lama", email="sama@example.com")
+    response = client.post(
+        "/api/v1/auth/register/",
+        {"username": "baru", "email": "SAMA@example.com", "password": "Rahasia-Panjang-2026!"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "email" in response.json()["errors"]
+    assert not User.objects.filter(username="baru").exists()
+
+
+def test_me_refuses_an_email_another_account_holds(db, applicant, other_applicant):
+    other_applicant.email = "budi@example.com"
+    other_applicant.save()
+    response = client_for(applicant).patch(
+        "/api/v1/me/", {"email": "budi@example.com"}, format="json"
+    )
+    assert response.status_code == 400
+    applicant.refresh_from_db()
+    assert applicant.email != "budi@example.com"
