@@ -15,8 +15,8 @@ from rest_framework.authtoken.models import Token
 
 from config.urls import urlpatterns as project_urlpatterns
 from subsidy.engine import rules
+from subsidy.findings import finding_detail
 from subsidy.models import Application, MachineItem
-from subsidy.serializers import finding_detail
 
 APPLICATION_FIELDS = (
     "id",

@@ -1,24 +1,35 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import apis
+from subsidy.api import applications as applications_api
+from subsidy.api import companies as companies_api
+from subsidy.api import documents as documents_api
+from subsidy.api import eligibility as eligibility_api
+from subsidy.api import items as items_api
+from subsidy.api import notifications as notifications_api
+from subsidy.api import programmes as programmes_api
+from subsidy.api import site_visits as site_visits_api
 
 router = SimpleRouter()
-router.register("programmes", apis.ProgrammeViewSet, basename="programme")
-router.register("companies", apis.CompanyViewSet, basename="company")
-router.register("applications", apis.ApplicationViewSet, basename="application")
-router.register("notifications", apis.NotificationViewSet, basename="notification")
+router.register("programmes", programmes_api.ProgrammeViewSet, basename="programme")
+router.register("companies", companies_api.CompanyViewSet, basename="company")
+router.register("applications", applications_api.ApplicationViewSet, basename="application")
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
-items = apis.MachineItemViewSet
-documents = apis.DocumentViewSet
-visits = apis.SiteVisitViewSet
+items = items_api.MachineItemViewSet
+documents = documents_api.DocumentViewSet
+visits = site_visits_api.SiteVisitViewSet
 
 urlpatterns = [
-    path("regions/", apis.RegionsApi.as_view(), name="regions"),
-    path("eligibility-check/", apis.EligibilityCheckApi.as_view(), name="eligibility-check"),
+    path("regions/", companies_api.RegionsApi.as_view(), name="regions"),
+    path(
+        "eligibility-check/",
+        eligibility_api.EligibilityCheckApi.as_view(),
+        name="eligibility-check",
+    ),
     path(
         "invitations/<str:token>/accept/",
-        apis.InvitationAcceptApi.as_view(),
+        companies_api.InvitationAcceptApi.as_view(),
         name="invitation-accept",
     ),
     path(
@@ -45,7 +56,7 @@ urlpatterns = [
     ),
     path(
         "documents/<int:pk>/download/",
-        apis.DocumentDownloadApi.as_view(),
+        documents_api.DocumentDownloadApi.as_view(),
         name="document-download",
     ),
     path(
@@ -65,7 +76,7 @@ urlpatterns = [
     ),
     path(
         "site-visit-photos/<int:pk>/download/",
-        apis.SiteVisitPhotoDownloadApi.as_view(),
+        site_visits_api.SiteVisitPhotoDownloadApi.as_view(),
         name="site-visit-photo-download",
     ),
     *router.urls,

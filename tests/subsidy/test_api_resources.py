@@ -8,10 +8,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from rest_framework import serializers
 
+from subsidy.api.applications import ApplicationSerializer
+from subsidy.api.items import MachineItemSerializer
 from subsidy.engine import computation
 from subsidy.models import Application, AuditEntry, Notice
 from subsidy.selectors import application_list
-from subsidy.serializers import ApplicationSerializer, MachineItemSerializer
 from subsidy.services import documents as document_services
 from tests.factories import CompanyFactory, ProgrammeFactory
 from tests.subsidy.test_api_permissions import (
