@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 
-from . import selectors
+from subsidy import signals
+
 from .models import Application, Company, Scale
 
 MAX_ID = 2**63 - 1
@@ -188,7 +189,7 @@ class ApplicationFilter(StrictFilterSet):
     def filter_has_signals(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
-        return selectors.with_signal_flag(queryset).filter(has_signals=value)
+        return signals.with_signal_flag(queryset).filter(has_signals=value)
 
     def filter_waiting_days_min(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         # Waited at least N Jakarta days: entered its state on or before today - N.

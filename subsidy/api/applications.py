@@ -24,7 +24,7 @@ from config.fields import (
     TextField,
 )
 from config.openapi import AutoSchema
-from subsidy import access, selectors, validators
+from subsidy import access, selectors, signals, validators
 from subsidy.api.common import (
     FindingSerializer,
     IdField,
@@ -59,7 +59,7 @@ class SignalSerializer(serializers.Serializer):
     """A lead for officers (DOMAIN.md "Signals for officers"): no amount, no block."""
 
     kind = serializers.ChoiceField(
-        choices=selectors.SIGNAL_KINDS,
+        choices=signals.SIGNAL_KINDS,
         help_text="duplicate_document: the same file (SHA-256) in another company's case, once "
         "per file; lost_claim: an item whose invoice or serial another case keeps.",
     )
@@ -164,7 +164,7 @@ class ApplicationSerializer(StrictModelSerializer):
             return None
         if not access.sees_everything(request.user):
             return None
-        return selectors.signals_for(application)
+        return signals.signals_for(application)
 
     def to_representation(self, application: Application) -> dict:
         # Written out for the list's sake, like MachineItemSerializer.to_representation.

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.roles import APPROVER, VERIFIER
 from config.errors import ServiceError
 from subsidy import files, regions, selectors
+from subsidy import signals as officer_signals
 from subsidy.access import applications_visible_to, sees_everything
 from subsidy.engine import rules
 from subsidy.filters import ApplicationFilter
@@ -302,7 +303,7 @@ def case(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     actions = transitions.available_actions(application=application, user=user)
     today = timezone.localdate()
-    signals = selectors.signals_for(application)
+    signals = officer_signals.signals_for(application)
     item_numbers = {}
     machines = _machines(application)
     for number, machine in enumerate(machines, start=1):

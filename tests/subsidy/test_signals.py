@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.roles import APPLICANT
-from subsidy import selectors
+from subsidy import signals as officer_signals
 from subsidy.models import Application
 from subsidy.services import applications as application_services
 from subsidy.services import documents as document_services
@@ -68,7 +68,7 @@ def test_a_shared_file_is_one_signal_per_file_naming_the_other_case(
             application=mine, by=applicant, kind="other", file=pdf(PDF_BYTES + b"% sendiri\n")
         )
 
-    signals = [s for s in selectors.signals_for(mine) if s["sha256"] == first.sha256]
+    signals = [s for s in officer_signals.signals_for(mine) if s["sha256"] == first.sha256]
     assert signals == [
         {
             "kind": "duplicate_document",
@@ -96,7 +96,7 @@ def test_the_other_side_sees_the_signal_too(applicant, other_applicant, programm
         draft = new_case(applicant, ProgrammeFactory(), mine.company)
         document_services.document_upload(application=draft, by=applicant, kind="other", file=pdf())
 
-    [signal] = selectors.signals_for(theirs)
+    [signal] = officer_signals.signals_for(theirs)
     # Each other case holding the file is named once, a draft without a reference too.
     assert signal["cases"] == [
         {"application": mine.pk, "reference": mine.reference},
@@ -112,8 +112,8 @@ def test_the_same_company_reusing_a_file_is_no_signal(applicant, company, progra
             application=application, by=applicant, kind="nib", file=pdf()
         )
 
-    assert selectors.signals_for(first) == []
-    assert selectors.signals_for(later) == []
+    assert officer_signals.signals_for(first) == []
+    assert officer_signals.signals_for(later) == []
 
 
 def test_deleting_the_shared_file_ends_the_signal(applicant, other_applicant, programme):
@@ -123,12 +123,12 @@ def test_deleting_the_shared_file_ends_the_signal(applicant, other_applicant, pr
     )
     mine = new_case(applicant, programme)
     document_services.document_upload(application=mine, by=applicant, kind="other", file=pdf())
-    assert len(selectors.signals_for(mine)) == 1
+    assert len(officer_signals.signals_for(mine)) == 1
 
     document_services.document_delete(document=document, by=other_applicant)
 
-    assert selectors.signals_for(mine) == []
-    assert selectors.signals_for(theirs) == []
+    assert officer_signals.signals_for(mine) == []
+    assert officer_signals.signals_for(theirs) == []
 
 
 def test_an_upload_leaves_another_company_case_fresh_and_approvable(
@@ -159,7 +159,7 @@ def test_an_upload_leaves_another_company_case_fresh_and_approvable(
 
     after = fresh(theirs)
     assert (after.computed_at, after.data_version) == (before.computed_at, before.data_version)
-    assert selectors.signals_for(after)[0]["cases"][0]["application"] == mine.pk
+    assert officer_signals.signals_for(after)[0]["cases"][0]["application"] == mine.pk
     approved = workflow.application_approve(application=after, by=approver)
     assert approved.status == S.APPROVED
     assert approved.approved_amount == 40_000_000
@@ -177,7 +177,7 @@ def test_a_lost_claim_is_a_signal_naming_the_case_that_keeps_it(
         complete_application(loser, applicant, **shared)
     item = loser.items.get()
 
-    signals = [s for s in selectors.signals_for(loser) if s["kind"] == "lost_claim"]
+    signals = [s for s in officer_signals.signals_for(loser) if s["kind"] == "lost_claim"]
 
     kept_by = [{"application": keeper.pk, "reference": keeper.reference}]
     assert signals == [
@@ -192,7 +192,7 @@ def test_a_lost_claim_is_a_signal_naming_the_case_that_keeps_it(
         for code in ("duplicate_invoice", "duplicate_serial")
     ]
     # The keeper lost nothing: its only signal is the shared test PDF.
-    assert [s["kind"] for s in selectors.signals_for(keeper)] == ["duplicate_document"]
+    assert [s["kind"] for s in officer_signals.signals_for(keeper)] == ["duplicate_document"]
 
 
 def test_the_signal_flag_agrees_with_the_signals(applicant, other_applicant, programme, run_jobs):
@@ -218,11 +218,11 @@ def test_the_signal_flag_agrees_with_the_signals(applicant, other_applicant, pro
         )
 
     flagged = dict(
-        selectors.with_signal_flag(Application.objects.all()).values_list("pk", "has_signals")
+        officer_signals.with_signal_flag(Application.objects.all()).values_list("pk", "has_signals")
     )
 
     for application in Application.objects.all():
-        assert flagged[application.pk] == bool(selectors.signals_for(application))
+        assert flagged[application.pk] == bool(officer_signals.signals_for(application))
     assert not flagged[quiet.pk]
     assert flagged[sharing.pk]
     assert flagged[loser.pk]
