@@ -9,33 +9,25 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from config.errors import ServiceError
-from subsidy import files, selectors
+from subsidy import selectors
 from subsidy.choices import DocumentKind
 from subsidy.engine import rules
 from subsidy.findings import finding_detail
 from subsidy.models import Application, Document, MachineItem
 from subsidy.notices import letters
-from subsidy.services import applications as application_services
-from subsidy.services import documents as document_services
-from subsidy.services import permissions
 from subsidy.workflow import actions as workflow
 from subsidy.workflow import transitions
 
 from .application_forms import (
     ConfirmForm,
-    DocumentUploadForm,
-    MachineForm,
     WithdrawForm,
     add_service_errors,
 )
@@ -112,12 +104,12 @@ def task_states(
     }
 
 
-def _posted(request: HttpRequest) -> QueryDict | None:
+def posted(request: HttpRequest) -> QueryDict | None:
     """The form data of a POST, even an empty one (an empty POST must still be judged)."""
     return request.POST if request.method == "POST" else None
 
 
-def _application(request: HttpRequest, pk: int) -> Application:
+def application_or_404(request: HttpRequest, pk: int) -> Application:
     """The application with its machines and documents, or 404 (subsidy.access decides)."""
     return get_object_or_404(selectors.application_page(request.user), pk=pk)
 
@@ -152,19 +144,19 @@ class MachineLine:
         return bool(self.reasons)
 
 
-def _machine_lines(application: Application) -> list[MachineLine]:
+def machine_lines(application: Application) -> list[MachineLine]:
     return [
         MachineLine(item, [finding_detail(f["code"]) for f in item.findings])
         for item in application.item_list
     ]
 
 
-def _estimate(application: Application) -> dict[str, object]:
+def estimate_of(application: Application) -> dict[str, object]:
     breakdown = application.breakdown or {}
     return {
         "application": application,
         "stale": application.computed_at is None,
-        "machines": _machine_lines(application),
+        "machines": machine_lines(application),
         "cap_applied": breakdown.get("cap_applied", False),
         "max_refund": application.programme.max_refund_per_company,
         "blocking": [finding_detail(code) for code in breakdown.get("blocking", [])],
@@ -215,7 +207,7 @@ def _timeline(history: list[dict]) -> list[dict]:
 def _task_list_context(request: HttpRequest, application: Application) -> dict[str, object]:
     editable = application.is_editable
     missing = workflow.missing_for_submission(application) if editable else []
-    estimate = _estimate(application)
+    estimate = estimate_of(application)
     breakdown = application.breakdown or {}
     states = task_states(
         status=application.status,
@@ -271,21 +263,21 @@ def _task_list_context(request: HttpRequest, application: Application) -> dict[s
 @login_required
 def application(request: HttpRequest, pk: int) -> HttpResponse:
     """/applications/<id>/: the task list, the estimate, the timeline (links in notices)."""
-    case = _application(request, pk)
+    case = application_or_404(request, pk)
     return render(request, "applicant/application_detail.html", _task_list_context(request, case))
 
 
 @login_required
 def application_estimate(request: HttpRequest, pk: int) -> HttpResponse:
     """The estimate alone: htmx polls it while the computation runs."""
-    case = _application(request, pk)
-    return render(request, "applicant/_application_estimate.html", _estimate(case))
+    case = application_or_404(request, pk)
+    return render(request, "applicant/_application_estimate.html", estimate_of(case))
 
 
 @login_required
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _application(request, pk)
-    form = WithdrawForm(_posted(request))
+    case = application_or_404(request, pk)
+    form = WithdrawForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             workflow.application_withdraw(
@@ -304,7 +296,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def application_letter(request: HttpRequest, pk: int) -> HttpResponse:
     """The approval letter, to those who may see the case, once it is approved."""
-    case = _application(request, pk)
+    case = application_or_404(request, pk)
     try:
         letters.require_letter(case)
     except ServiceError as error:
@@ -321,109 +313,13 @@ def application_letter(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Machines --------------------------------------------------------------------------------
 
 
-def _item(case: Application, item_pk: int) -> MachineItem:
-    for item in case.item_list:
-        if item.pk == item_pk:
-            return item
-    raise Http404
-
-
-def _read_only(request: HttpRequest, case: Application) -> HttpResponse | None:
-    """A change to an application that is no longer editable: the service's own message."""
-    if case.is_editable:
-        return None
-    try:
-        permissions.require_editable(case)
-    except ServiceError as error:
-        messages.error(request, str(error.detail))
-    return redirect("applicant:application", pk=case.pk)
-
-
-@login_required
-def machines(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _application(request, pk)
-    return render(
-        request,
-        "applicant/machine_list.html",
-        {"application": case, "editable": case.is_editable, **_estimate(case)},
-    )
-
-
-def _machine_form(request: HttpRequest, case: Application, item: MachineItem | None):
-    form = MachineForm(_posted(request), initial=MachineForm.initial_of(item) if item else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if item is None:
-                item = application_services.item_create(
-                    application=case, by=request.user, **form.cleaned_data
-                )
-            else:
-                item = application_services.item_update(
-                    item=item, by=request.user, **form.cleaned_data
-                )
-        except (ValidationError, ServiceError) as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The machine is saved."))
-            return redirect("applicant:machine", pk=case.pk, item_pk=item.pk)
-    return render(
-        request, "applicant/machine_form.html", {"application": case, "item": item, "form": form}
-    )
-
-
-@login_required
-def machine_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _application(request, pk)
-    return _read_only(request, case) or _machine_form(request, case, None)
-
-
-@login_required
-def machine_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    case = _application(request, pk)
-    item = _item(case, item_pk)
-    return _read_only(request, case) or _machine_form(request, case, item)
-
-
-@login_required
-def machine(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    """One machine and, once computed, its refund or why it is excluded."""
-    case = _application(request, pk)
-    item = _item(case, item_pk)
-    line = MachineLine(item, [finding_detail(f["code"]) for f in item.findings])
-    context = {
-        "application": case,
-        "line": line,
-        "stale": case.computed_at is None,
-        "editable": case.is_editable,
-    }
-    template = "applicant/machine_detail.html"
-    if request.htmx:
-        template = "applicant/_machine_result.html"
-    return render(request, template, context)
-
-
-@login_required
-def machine_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    case = _application(request, pk)
-    item = _item(case, item_pk)
-    refused = _read_only(request, case)
-    if refused:
-        return refused
-    if request.method == "POST":
-        try:
-            application_services.item_delete(item=item, by=request.user)
-        except ServiceError as error:
-            messages.error(request, str(error.detail))
-        else:
-            messages.success(request, _("The machine is removed."))
-        return redirect("applicant:machines", pk=case.pk)
-    return render(request, "applicant/machine_delete.html", {"application": case, "item": item})
-
-
 # --- Documents -------------------------------------------------------------------------------
 
 
-def _document_kinds(case: Application) -> list[dict]:
+# --- Check answers and submit ----------------------------------------------------------------
+
+
+def document_kinds(case: Application) -> list[dict]:
     """Each kind with its files: the programme's required kinds first, then the others."""
     required = list(case.programme.required_documents)
     order = required + [kind for kind in DocumentKind.values if kind not in required]
@@ -440,88 +336,6 @@ def _document_kinds(case: Application) -> list[dict]:
         }
         for kind in order
     ]
-
-
-@login_required
-def documents(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _application(request, pk)
-    kinds = _document_kinds(case)
-    return render(
-        request,
-        "applicant/documents.html",
-        {
-            "application": case,
-            "editable": case.is_editable,
-            "kinds": kinds,
-            "missing": [k for k in kinds if k["missing"]],
-        },
-    )
-
-
-@login_required
-def document_upload(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    case = _application(request, pk)
-    if kind not in DocumentKind.values:
-        raise Http404
-    refused = _read_only(request, case)
-    if refused:
-        return refused
-    form = DocumentUploadForm(
-        _posted(request), request.FILES or None, kind=kind, items=case.item_list
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            document_services.document_upload(
-                application=case,
-                by=request.user,
-                kind=kind,
-                file=form.cleaned_data["file"],
-                item=form.cleaned_data.get("item"),
-            )
-        except (ValidationError, ServiceError) as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("%(kind)s is uploaded.") % {"kind": DocumentKind(kind).label}
-            )
-            target = reverse("applicant:documents", args=[case.pk])
-            return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
-    return render(
-        request,
-        "applicant/documents_upload.html",
-        {"application": case, "form": form, "kind_label": DocumentKind(kind).label},
-    )
-
-
-@login_required
-@require_POST
-def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
-    case = _application(request, pk)
-    document = next((d for d in case.document_list if d.pk == document_pk), None)
-    if document is None:
-        raise Http404
-    try:
-        document_services.document_delete(document=document, by=request.user)
-    except ServiceError as error:
-        messages.error(request, str(error.detail))
-    else:
-        messages.success(request, _("The document is removed."))
-    return redirect("applicant:documents", pk=case.pk)
-
-
-@login_required
-def document_download(request: HttpRequest, document_pk: int) -> FileResponse:
-    """The file, to those who may see its application (the API download's check)."""
-    document = get_object_or_404(selectors.documents_visible_to(request.user), pk=document_pk)
-    return files.file_response(
-        document.file,
-        content_type=document.content_type,
-        name=document.original_name or f"document-{document.pk}",
-        inline=False,
-    )
-
-
-# --- Check answers and submit ----------------------------------------------------------------
 
 
 def missing_links(case: Application, missing: list[str]) -> list[dict[str, str]]:
@@ -557,8 +371,8 @@ def missing_links(case: Application, missing: list[str]) -> list[dict[str, str]]
 
 @login_required
 def check_answers(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _application(request, pk)
-    form = ConfirmForm(_posted(request))
+    case = application_or_404(request, pk)
+    form = ConfirmForm(posted(request))
     refused: list[dict[str, str]] = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -584,9 +398,9 @@ def check_answers(request: HttpRequest, pk: int) -> HttpResponse:
             "company": _company_facts(case),
             "company_url": company_url(case),
             "editable": case.is_editable,
-            "kinds": [k for k in _document_kinds(case) if k["documents"] or k["required"]],
+            "kinds": [k for k in document_kinds(case) if k["documents"] or k["required"]],
             "form": form,
             "refused": refused,
-            **_estimate(case),
+            **estimate_of(case),
         },
     )

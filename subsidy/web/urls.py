@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import applications, companies, office, views
+from . import applications, companies, documents, machines, office, views
 
 applicant_patterns = [
     # Dashboard, companies, members, invitations and notifications (issue 10).
@@ -38,33 +38,33 @@ applicant_patterns = [
     path(
         "applications/<int:pk>/letter/", applications.application_letter, name="application_letter"
     ),
-    path("applications/<int:pk>/machines/", applications.machines, name="machines"),
-    path("applications/<int:pk>/machines/add/", applications.machine_add, name="machine_add"),
-    path("applications/<int:pk>/machines/<int:item_pk>/", applications.machine, name="machine"),
+    path("applications/<int:pk>/machines/", machines.machines, name="machines"),
+    path("applications/<int:pk>/machines/add/", machines.machine_add, name="machine_add"),
+    path("applications/<int:pk>/machines/<int:item_pk>/", machines.machine, name="machine"),
     path(
         "applications/<int:pk>/machines/<int:item_pk>/edit/",
-        applications.machine_edit,
+        machines.machine_edit,
         name="machine_edit",
     ),
     path(
         "applications/<int:pk>/machines/<int:item_pk>/delete/",
-        applications.machine_delete,
+        machines.machine_delete,
         name="machine_delete",
     ),
-    path("applications/<int:pk>/documents/", applications.documents, name="documents"),
+    path("applications/<int:pk>/documents/", documents.documents, name="documents"),
     path(
         "applications/<int:pk>/documents/upload/<slug:kind>/",
-        applications.document_upload,
+        documents.document_upload,
         name="document_upload",
     ),
     path(
         "applications/<int:pk>/documents/<int:document_pk>/delete/",
-        applications.document_delete,
+        documents.document_delete,
         name="document_delete",
     ),
     path(
         "documents/<int:document_pk>/download/",
-        applications.document_download,
+        documents.document_download,
         name="document_download",
     ),
     path(
