@@ -8,21 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import ServiceError
 from subsidy import kbli, regions, validators
 from subsidy.models import Company
+from subsidy.services import companies as company_services
 
-COMPANY_FORM_FIELDS = (
-    "name",
-    "nib",
-    "npwp",
-    "kbli",
-    "workers",
-    "investment_value",
-    "province",
-    "regency",
-    "address",
-    "bank_name",
-    "bank_account_number",
-    "bank_account_name",
-)
+# The fields the company services take: the form asks for exactly those.
+COMPANY_FORM_FIELDS = tuple(company_services.COMPANY_FIELDS)
 
 
 def province_choices() -> list[tuple[str, str]]:
