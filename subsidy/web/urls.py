@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import applications, companies, documents, machines, office, views
+from . import applications, companies, documents, finance, machines, office, views
 
 applicant_patterns = [
     # Dashboard, companies, members, invitations and notifications (issue 10).
@@ -80,6 +80,10 @@ office_patterns = [
     path("cases/<int:pk>/", office.case, name="case"),
     path("cases/<int:pk>/actions/<slug:action>/", office.case_action, name="case_action"),
     path("documents/<int:pk>/", office.document, name="document"),
+    # Finance: payout details, the transfer batch CSV, recording the bank's answer (issue 11).
+    path("finance/", finance.payouts, name="finance"),
+    path("finance/batch.csv", finance.batch, name="finance_batch"),
+    path("finance/transfers/", finance.upload, name="finance_upload"),
 ]
 
 urlpatterns = [
