@@ -54,25 +54,27 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
+def payout_row(application: Application) -> dict:
+    """What is paid to whom: the company's bank details as the case was submitted."""
+    snapshot = application.company_snapshot or {}
+    return {
+        "reference": application.reference or "",
+        "company": snapshot.get("name") or application.company.name,
+        "bank": application.payout_bank_name,
+        "account_number": application.payout_account_number,
+        "account_name": application.payout_account_name,
+        "amount": application.approved_amount or 0,
+    }
+
+
 def transfer_batch_csv(applications: Iterable[Application]) -> bytes:
     """The batch for the bank: one row per case, UTF-8 with a BOM (spreadsheets read it)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(BATCH_COLUMNS)
     for application in applications:
-        writer.writerow(
-            [
-                spreadsheet_safe(cell)
-                for cell in (
-                    application.reference or "",
-                    application.company.name,
-                    application.payout_bank_name,
-                    application.payout_account_number,
-                    application.payout_account_name,
-                    application.approved_amount or 0,
-                )
-            ]
-        )
+        row = payout_row(application)
+        writer.writerow([spreadsheet_safe(row[column]) for column in BATCH_COLUMNS])
     return out.getvalue().encode("utf-8-sig")
 
 
