@@ -46,9 +46,7 @@ def _payouts(user: User):
 def _render(request: HttpRequest, form: TransferUploadForm, **extra: object) -> HttpResponse:
     status = extra.pop("status", 200)
     context = {
-        "payouts": [
-            {"application": a, **transfers.payout_row(a)} for a in _payouts(request.user)
-        ],
+        "payouts": [{"application": a, **transfers.payout_row(a)} for a in _payouts(request.user)],
         "form": form,
         **extra,
     }
