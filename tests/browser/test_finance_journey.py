@@ -52,7 +52,6 @@ def test_finance_downloads_a_batch_and_uploads_the_banks_result(desk, live_serve
     expect(rows.nth(1)).to_contain_text("Ditolak")
     check_page(page)
     snapshot(page, "finance-results")
-    page.screenshot(path="/tmp/finance-results.png", full_page=True)
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == (S.DISBURSED, S.APPROVED)
