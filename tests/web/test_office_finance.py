@@ -39,7 +39,7 @@ def result_rows(response) -> list[list[str]]:
     table = table[: table.index("</table>")]
     rows = []
     for chunk in table.split("<tr>")[2:]:
-        cells = [c.split("</td>")[0] for c in chunk.split("<td>")[1:]]
+        cells = [c.split(">", 1)[1].split("</td>")[0] for c in chunk.split("<td")[1:]]
         rows.append([" ".join(_strip(c).split()) for c in cells])
     return rows
 
