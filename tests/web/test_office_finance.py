@@ -232,3 +232,10 @@ def test_applicants_get_404_and_anonymous_users_go_to_log_in(client, applicant, 
     assert client.post(UPLOAD, {"file": file}).status_code == 404
     case.refresh_from_db()
     assert case.status == S.APPROVED
+
+
+def test_the_workbench_leads_finance_to_the_payouts(client, finance, verifier):
+    client.force_login(finance)
+    assert reverse("office:finance") in client.get(reverse("office:workbench")).text
+    client.force_login(verifier)
+    assert reverse("office:finance") not in client.get(reverse("office:workbench")).text
