@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import applications, companies, documents, machines, office, views
+from . import applications, approver, companies, documents, machines, office, views
 
 applicant_patterns = [
     # Dashboard, companies, members, invitations and notifications (issue 10).
@@ -80,6 +80,9 @@ office_patterns = [
     path("cases/<int:pk>/", office.case, name="case"),
     path("cases/<int:pk>/actions/<slug:action>/", office.case_action, name="case_action"),
     path("documents/<int:pk>/", office.document, name="document"),
+    # The approver: bulk approve, confirmed, then a result per case (issue 11).
+    path("approve/", approver.approve_selected, name="approve_selected"),
+    path("approve/confirm/", approver.approve_confirmed, name="approve_confirmed"),
 ]
 
 urlpatterns = [
