@@ -35,6 +35,7 @@ from subsidy.models import Application, Document, Programme
 from subsidy.workflow import actions as workflow
 from subsidy.workflow import transitions
 
+from .approver import budget_meters, is_approver
 from .office_forms import ActionForm, WorkbenchFilterForm
 
 User = get_user_model()
@@ -172,6 +173,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "sort": params.get("sort") if sort != DEFAULT_SORT else "",
         "sla_days": settings.CASE_SLA_DAYS,
         "read_only": not _has_queue(user),
+        # The approver's budget meter, what each case would reserve, and bulk approve.
+        "meters": budget_meters(user, base),
+        "bulk_approve": is_approver(user),
     }
     template = "office/_workbench_table.html" if request.htmx else "office/workbench.html"
     return render(request, template, context)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import applications, companies, documents, finance, machines, office, views
+from . import applications, approver, companies, documents, finance, machines, office, views
 
 applicant_patterns = [
     # Dashboard, companies, members, invitations and notifications (issue 10).
@@ -84,6 +84,9 @@ office_patterns = [
     path("finance/", finance.payouts, name="finance"),
     path("finance/batch.csv", finance.batch, name="finance_batch"),
     path("finance/transfers/", finance.upload, name="finance_upload"),
+    # The approver: bulk approve, confirmed, then a result per case (issue 11).
+    path("approve/", approver.approve_selected, name="approve_selected"),
+    path("approve/confirm/", approver.approve_confirmed, name="approve_confirmed"),
 ]
 
 urlpatterns = [
