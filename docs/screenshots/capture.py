@@ -37,7 +37,9 @@ def main() -> int:
         page.goto(f"{base}/dashboard/")
         links = page.locator("main a[href^='/applications/']")
         if links.count() == 0:
-            print(f"{args.username} has no application: run `make run` (load_demo) first.")
+            sys.stderr.write(
+                f"{args.username} has no application: run `make run` (load_demo) first.\n"
+            )
             return 1
         href = links.first.get_attribute("href")
         case = re.match(r"/applications/(\d+)/", href).group(1)
@@ -46,7 +48,7 @@ def main() -> int:
             page.goto(f"{base}{path}")
             target = args.out / f"{name}.png"
             page.screenshot(path=str(target), full_page=True, type="png")
-            print(f"{target} ({target.stat().st_size // 1024} KB)")
+            sys.stdout.write(f"{target} ({target.stat().st_size // 1024} KB)\n")
 
         shoot("dashboard", "/dashboard/")
         shoot("task-list", f"/applications/{case}/")
