@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from subsidy.services.inputs import _full_clean, _whole_number_errors
 from subsidy.services.permissions import require_member
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 COMPANY_FIELDS = [
@@ -148,10 +150,18 @@ def _send_invitation(invitation: CompanyInvitation, token: str, by: User) -> Non
     }
     subject = _("Invitation to join %(company)s") % context
     body = render_to_string("applicant/members_invitation_email.txt", context)
-    # Sent once the invitation is stored; the raw token lives only in this message.
-    transaction.on_commit(
-        lambda: send_mail(" ".join(subject.split()), body, None, [invitation.email])
-    )
+    subject = " ".join(subject.split())
+
+    def send() -> None:
+        # After commit the invitation is stored and the request has succeeded: a mail server
+        # that fails must not turn that into a 500. The raw token lives only in this message
+        # (never in the broker), so it is not retried; inviting again sends a new link.
+        try:
+            send_mail(subject, body, None, [invitation.email])
+        except Exception:
+            logger.exception("invitation %s: the e-mail could not be sent", invitation.pk)
+
+    transaction.on_commit(send)
 
 
 @transaction.atomic

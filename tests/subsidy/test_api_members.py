@@ -105,3 +105,19 @@ def test_members_list_names_without_e_mail(applicant, other_applicant):
     members = client_for(applicant).get(f"/api/v1/companies/{company.pk}/members/").json()
 
     assert {"id": other_applicant.pk, "username": "budi", "name": "Budi"} in members["results"]
+
+
+def test_a_mail_server_that_fails_after_commit_does_not_turn_the_invitation_into_a_500(
+    applicant, company, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr("subsidy.services.companies.send_mail", refuse)
+
+    response = _invite(applicant, company, "siapa@example.test", django_capture_on_commit_callbacks)
+
+    assert response.status_code == 202
+    assert CompanyInvitation.objects.filter(email="siapa@example.test").count() == 1
+    assert "could not be sent" in caplog.text
+    assert "siapa@example.test" not in caplog.text
