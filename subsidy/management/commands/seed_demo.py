@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.test.utils import override_settings
 
 from subsidy.demo import seeding
@@ -48,6 +49,11 @@ class Command(BaseCommand):
                 )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if connection.vendor == "postgresql":
+            # Fresh planner statistics: before autovacuum gets to the new rows, PostgreSQL
+            # plans a filtered list with a few rows' estimate (a nested loop taking seconds).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             f"Programme {report.programme_year}: {report.companies} companies, "
             f"{report.applications} applications, {report.items} items."
