@@ -311,6 +311,14 @@ class Application(models.Model):
             # Counting a filtered list page (status and the company's province) stays an
             # index-only join at 100,000 applications (docs/benchmarks.md).
             models.Index(fields=["status", "company"], name="application_status_company"),
+            # A queue's part (selectors.queue_parts) is one status: its first page reads this
+            # index in waiting order and stops, its count reads the range alone (PostgreSQL
+            # covers the case officer and the company, so no table row is read).
+            models.Index(
+                fields=["status", "status_changed_at", "id"],
+                include=["case_officer", "company"],
+                name="application_queue",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -170,8 +170,43 @@ def test_the_workbench_reads_a_fixed_number_of_queries(
 ):
     for _ in range(rows):
         placed_case(programme, status=S.SUBMITTED, province="33")
-    # session, user, roles, count, page, status counts, programmes, case officers
-    _queries_for(client, verifier, django_assert_num_queries, 9)  # with the menu's unread notices
+    # session, user, roles, a count per part of the queue (2), page, status counts per part
+    # (2), programmes, the verifier group, case officers, the menu's unread notices
+    _queries_for(client, verifier, django_assert_num_queries, 12)
+
+
+def _pages(client, user, query: str = "") -> list[str]:
+    """The references of every page of the workbench, in order."""
+    import re
+
+    client.force_login(user)
+    references, number = [], 1
+    while True:
+        body = client.get(f"{URL}?{query}&page={number}").content.decode()
+        references += re.findall(r"RMP-\d{4}-9\d{5}", body)
+        if f"page={number + 1}" not in body:
+            return references
+        number += 1
+
+
+@pytest.mark.parametrize("sort", ["", "sort=days", "sort=company", "sort=-reference"])
+def test_pages_of_a_queue_in_two_parts_come_in_one_order(client, verifier, programme, sort):
+    """The verifier's queue is read as two parts (untaken, own): their rows interleave by
+    waiting time, page after page, each once, as the single ordered query would give them."""
+    from subsidy import selectors
+    from subsidy.web.office import DEFAULT_SORT, SORTS
+
+    for days in range(60):
+        case = placed_case(programme, status=S.SUBMITTED, days=days, name=f"CV Antre {days % 7}")
+        if days % 3 == 0:
+            case.status, case.case_officer = S.UNDER_REVIEW, verifier
+            case.save(update_fields=["status", "case_officer"])
+    ordering = SORTS[sort.partition("=")[2] or DEFAULT_SORT]
+    expected = list(
+        selectors.queue_for(verifier).order_by(*ordering).values_list("reference", flat=True)
+    )
+    assert len(expected) == 60
+    assert _pages(client, verifier, sort) == expected
 
 
 def test_signals_and_findings_filters(client, auditor, programme, applicant):
