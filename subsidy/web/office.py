@@ -126,21 +126,31 @@ def _verifiers() -> list:
     return list(User.objects.filter(groups=group).order_by("username")) if group else []
 
 
+def _filtered(filterset: ApplicationFilter) -> bool:
+    return any(value not in (None, "", []) for value in filterset.form.cleaned_data.values())
+
+
 @staff_only
 def workbench(request: HttpRequest) -> HttpResponse:
     """`/office/`: the user's queue, filtered, searched, sorted and counted per status."""
     user = request.user
     params = _without_empty(request.GET)
     base = _base_queue(user)
-    parts = _queue_parts(user)
+    queue = _queue_parts(user)
+    counts = Counter()  # per status, of the whole queue (the filters' shortcuts)
+    for part in queue:
+        counts.update(dict(part.order_by().values_list("status").annotate(n=Count("pk"))))
     filterset = ApplicationFilter(params, queryset=base, request=request)
     valid = filterset.is_valid()
-    if valid:
-        parts = [filterset.filter_queryset(part) for part in parts]
-    else:
-        parts = [base.none()]
+    parts = [filterset.filter_queryset(part) for part in queue] if valid else [base.none()]
     sort = params.get("sort") if params.get("sort") in SORTS else DEFAULT_SORT
-    rows = OrderedUnion(parts, SORTS[sort], related=("company", "programme", "case_officer"))
+    rows = OrderedUnion(
+        parts,
+        SORTS[sort],
+        related=("company", "programme", "case_officer"),
+        # Unfiltered, the list is the whole queue: its count is known.
+        count=sum(counts.values()) if valid and not _filtered(filterset) else None,
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(params.get("page"))
     today = timezone.localdate()
     cases = [
@@ -151,9 +161,6 @@ def workbench(request: HttpRequest) -> HttpResponse:
         }
         for a in page.object_list
     ]
-    counts = Counter()
-    for part in _queue_parts(user):
-        counts.update(dict(part.order_by().values_list("status").annotate(n=Count("pk"))))
     status_counts = [
         {
             "status": value,

@@ -23,7 +23,11 @@ class OrderedUnion:
     needs (count and slices). Every part has the same filters applied by the caller."""
 
     def __init__(
-        self, parts: Sequence[QuerySet], ordering: Sequence[str], related: Sequence[str] = ()
+        self,
+        parts: Sequence[QuerySet],
+        ordering: Sequence[str],
+        related: Sequence[str] = (),
+        count: int | None = None,
     ) -> None:
         if not parts:
             raise ValueError("OrderedUnion needs at least one queryset")
@@ -31,7 +35,7 @@ class OrderedUnion:
         self.ordering = tuple(ordering)
         self.related = tuple(related)
         self.model = parts[0].model
-        self._count: int | None = None
+        self._count = count  # when the caller knows it already
 
     def count(self) -> int:
         if self._count is None:
