@@ -148,6 +148,8 @@ AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
+# No start-up banner in every management command's output.
+AXES_VERBOSE = False
 # axes.W006 asks to lock on the address too; that would lock everyone behind one office NAT
 # out of every account. Guessing from one address is the throttles' job (auth, allauth's
 # login_failed rate limit), keyed on the trusted client address.
