@@ -5,6 +5,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import translation
 
+from config.client_ip import client_ip
+
 from .roles import APPLICANT, grant_role
 
 
@@ -22,3 +24,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 user.save()
                 grant_role(user, APPLICANT)
         return user
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """allauth's rate limits key on the same trusted address as the throttles."""
+        return client_ip(request) or super().get_client_ip(request)

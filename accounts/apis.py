@@ -1,4 +1,4 @@
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -6,14 +6,17 @@ from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.api import error_responses
+from config.errors import ServiceError
+from config.throttles import ScopedRateThrottle
 
+from .lockout import locked_until, lockout_message, retry_after
 from .serializers import (
     MeSerializer,
     MeUpdateSerializer,
+    RegisteredSerializer,
     RegisterSerializer,
     TokenRequestSerializer,
     TokenSerializer,
@@ -38,15 +41,21 @@ class TokenApi(APIView):
     def post(self, request: Request) -> Response:
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # With the request, so django-axes counts the failure and refuses a locked username.
         user = authenticate(
-            request,
+            request=request,
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
+        if user is None and getattr(request, "axes_locked_out", False):
+            until = locked_until(request, {"username": data.validated_data["username"]})
+            raise ServiceError("locked_out", lockout_message(until), retry_after=retry_after(until))
         if user is None:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("The username or password is wrong.")]}
             )
+        # A token is a log-in: django-axes clears the username's failures (and last_login moves).
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -61,15 +70,27 @@ class RegisterApi(APIView):
 
     @extend_schema(
         request=RegisterSerializer,
-        responses={201: MeSerializer, **error_responses(400, 429)},
+        responses={201: RegisteredSerializer, **error_responses(400, 429)},
         auth=[],
         tags=["auth"],
+        description="Creates an applicant account and mails a link to verify the address. An "
+        "address another account holds gets the same answer (its owner is told by e-mail), so "
+        "the answer never tells whether an account exists.",
     )
     def post(self, request: Request) -> Response:
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = user_register_applicant(**data.validated_data)
-        return Response(MeSerializer(user).data, status=status.HTTP_201_CREATED)
+        user_register_applicant(request=request._request, **data.validated_data)
+        body = {
+            "username": data.validated_data["username"],
+            "email": data.validated_data["email"],
+            "detail": _(
+                "Check your e-mail: we have sent a message to %(email)s. Follow its link to "
+                "verify the address."
+            )
+            % {"email": data.validated_data["email"]},
+        }
+        return Response(RegisteredSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
 class MeApi(APIView):

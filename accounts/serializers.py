@@ -88,6 +88,14 @@ class RegisterSerializer(serializers.Serializer):
         return attrs
 
 
+class RegisteredSerializer(serializers.Serializer):
+    """The answer to a registration: the same whether or not the address was already known."""
+
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    detail = serializers.CharField()
+
+
 class TokenRequestSerializer(serializers.Serializer):
     # As typed, like the password: a username is matched exactly.
     username = TextField(max_length=150, trim_whitespace=False)

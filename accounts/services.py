@@ -1,9 +1,12 @@
 """Every write to user accounts."""
 
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from .roles import APPLICANT, grant_role
@@ -31,16 +34,29 @@ def _require_unused_email(email: str, *, user: User | None = None) -> None:
         )
 
 
-@transaction.atomic
-def user_register_applicant(*, username: str, email: str, password: str) -> User:
-    """Self-registration: always and only the applicant role."""
+def user_register_applicant(
+    *, username: str, email: str, password: str, request: HttpRequest
+) -> User | None:
+    """Self-registration: always and only the applicant role; the address must be verified.
+
+    An address another account holds creates nothing and is answered as a new one: its owner
+    is told by e-mail instead (as the web sign-up does, ACCOUNT_PREVENT_ENUMERATION), so the
+    answer never tells whether an account exists. None then. The e-mail goes after the
+    commit: a slow mail server holds no lock.
+    """
     user = User(username=username, email=email)
-    _require_unused_email(email)
     validate_password(password, user=user)
-    user.set_password(password)
-    user.full_clean()
-    user.save()
-    grant_role(user, APPLICANT)
+    adapter = get_adapter(request)
+    if User.objects.filter(email__iexact=email.strip()).exists():
+        adapter.send_account_already_exists_mail(email)
+        return None
+    with transaction.atomic():
+        user.set_password(password)
+        user.full_clean()
+        user.save()
+        grant_role(user, APPLICANT)
+        address = EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    address.send_confirmation(request, signup=True)
     return user
 
 

@@ -82,7 +82,10 @@ def _validation_body(errors: dict | list) -> dict:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Every refusal in the contract's shape; codes and statuses per API.md."""
     if isinstance(exc, ServiceError):
-        return Response(exc.as_dict(), status=exc.status)
+        response = Response(exc.as_dict(), status=exc.status)
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     if isinstance(exc, DjangoValidationError):
         errors = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -151,7 +154,7 @@ ErrorSerializer = inline_serializer(
             required=False, help_text="code budget_exhausted: Rupiah left in the budget."
         ),
         "retry_after": serializers.IntegerField(
-            required=False, help_text="code throttled: seconds to wait."
+            required=False, help_text="codes throttled and locked_out: seconds to wait."
         ),
     },
 )
@@ -166,7 +169,11 @@ ERROR_RESPONSES = {
     ),
     404: OpenApiResponse(ErrorSerializer, description="Not found, or not yours."),
     409: OpenApiResponse(ErrorSerializer, description="The state forbids it."),
-    429: OpenApiResponse(ErrorSerializer, description="Throttled."),
+    429: OpenApiResponse(
+        ErrorSerializer,
+        description="Throttled (throttled), or a username locked after 5 failed log-ins in 15 "
+        "minutes (locked_out); retry_after says how many seconds to wait.",
+    ),
 }
 
 

@@ -20,6 +20,7 @@ STATUS_BY_CODE = {
     "incomplete": 409,
     "duplicate_application": 409,
     "throttled": 429,
+    "locked_out": 429,
 }
 
 

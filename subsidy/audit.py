@@ -7,26 +7,36 @@ not hold the key can neither edit, delete, reorder nor insert an entry without
 
 Cutting off the newest entries is found through the chain head (the last seq and MAC),
 which is not sealed: someone who cuts the tail *and* rewrites the head to the new last
-entry is found only against a copy of the head kept outside the database, which
-`verify_audit_trail` prints and checks with --anchor.
+entry is found against a copy of the head kept outside the database: a beat job appends it
+to a file per day in AUDIT_ANCHOR_DIR (and mails it to the auditors), and
+`verify_audit_trail` checks the latest of them (or one given with --anchor).
+
+Each transition also records the application's money-bearing state (`application_state`),
+so a status, an amount or a payout snapshot edited in the database is found as well.
 """
 
 import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from .models import AuditChainHead, AuditEntry
+from .models import Application, AuditChainHead, AuditEntry
 
 GENESIS_MAC = "0" * 64
+
+logger = logging.getLogger(__name__)
 
 
 def _key() -> bytes:
@@ -65,6 +75,9 @@ def _content(entry: AuditEntry) -> bytes:
         "comment": entry.comment,
         "changes": entry.changes,
     }
+    if entry.state is not None:
+        # Only when present, so the entries sealed before the field existed keep their MAC.
+        body["state"] = entry.state
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -96,6 +109,7 @@ def record(
     to_status: str = "",
     comment: str = "",
     changes: dict | None = None,
+    state: dict | None = None,
 ) -> AuditEntry:
     """Append one entry. Call it last in a transaction: the head row lock is held until commit."""
     if not transaction.get_connection().in_atomic_block:
@@ -113,10 +127,13 @@ def record(
         to_status=to_status,
         comment=comment,
         changes={k: v for k, v in (changes or {}).items()},
+        state=state,
         prev_mac=head.last_mac or GENESIS_MAC,
     )
     # Round-trip the changes through JSON so the MAC covers exactly what is stored.
     entry.changes = json.loads(json.dumps(entry.changes, default=_plain))
+    if entry.state is not None:
+        entry.state = json.loads(json.dumps(entry.state, default=_plain))
     entry.mac = seal(entry, entry.prev_mac)
     entry.save(force_insert=True)
     head.last_seq = entry.seq
@@ -200,3 +217,185 @@ def verify() -> Verdict:
             "entries at the end were deleted",
         )
     return Verdict(True, checked, last_mac=prev_mac if checked else "")
+
+
+# --- Anchors: the chain head kept outside the database ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    seq: int
+    mac: str
+    at: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.mac}"
+
+
+def _anchor_dir() -> Path:
+    return Path(settings.AUDIT_ANCHOR_DIR)
+
+
+def _parse_anchor(line: str) -> Anchor | None:
+    try:
+        data = json.loads(line)
+        seq, mac = int(data["seq"]), str(data["mac"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    if seq < 1 or len(mac) != 64:
+        return None
+    return Anchor(seq, mac, str(data.get("at", "")))
+
+
+def latest_anchor(directory: Path | None = None) -> Anchor | None:
+    """The last anchor written: the last readable line of the newest day's file."""
+    directory = directory or _anchor_dir()
+    if not directory.is_dir():
+        return None
+    for path in sorted(directory.glob("*.jsonl"), reverse=True):
+        for line in reversed(path.read_text(encoding="utf-8").splitlines()):
+            anchor = _parse_anchor(line)
+            if anchor is not None:
+                return anchor
+    return None
+
+
+def check_anchor(anchor: Anchor, verdict: Verdict) -> Verdict:
+    """The intact chain still holds the anchored entry with its MAC (else its tail was cut and
+    the head rewritten, or the anchored entry replaced)."""
+    if not verdict.intact:
+        return verdict
+    if not AuditEntry.objects.filter(seq=anchor.seq, mac=anchor.mac).exists():
+        when = f" at {anchor.at}" if anchor.at else ""
+        return Verdict(
+            False,
+            verdict.checked,
+            anchor.seq,
+            f"it is not the entry anchored outside the database{when} "
+            f"(the chain now ends at entry {verdict.checked}): entries at the end were cut off "
+            "and the head rewritten, or the entry replaced",
+        )
+    return verdict
+
+
+def anchor_write(*, now: dt.datetime | None = None) -> Anchor | None:
+    """Append the chain's head to today's anchor file, once the chain and the previous anchor
+    check out (an anchor must never bless a tampered trail). None when there is nothing to
+    anchor or the check failed (logged as an error)."""
+    previous = latest_anchor()
+    verdict = verify()
+    if previous is not None:
+        verdict = check_anchor(previous, verdict)
+    if not verdict.intact:
+        logger.error(
+            "audit trail broken at entry %s: %s; not anchored", verdict.seq, verdict.reason
+        )
+        return None
+    if not verdict.checked:
+        return None
+    now = now or timezone.now()
+    anchor = Anchor(verdict.checked, verdict.last_mac, _plain(now))
+    directory = _anchor_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"seq": anchor.seq, "mac": anchor.mac, "at": anchor.at}) + "\n"
+    path = directory / f"{timezone.localdate(now).isoformat()}.jsonl"
+    # Append only: the day's earlier anchors stay as they were written.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return anchor
+
+
+# --- The applications' money-bearing state ---------------------------------------------------
+
+STATE_FIELDS = (
+    "status",
+    "approved_amount",
+    "disbursed_amount",
+    "transfer_reference",
+    "transferred_on",
+)
+
+
+def _snapshot_digest(snapshot: object) -> str | None:
+    """A keyed digest of the company data (bank account included) the payout goes to: the
+    trail can compare it without copying the account number into every entry."""
+    if snapshot is None:
+        return None
+    data = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hmac.new(_key(), b"company_snapshot:" + data.encode(), hashlib.sha256).hexdigest()
+
+
+def application_state(application: Application) -> dict:
+    """What a transition records of its application, and verification compares."""
+    state = {name: _plain(getattr(application, name)) for name in STATE_FIELDS}
+    state["company_snapshot"] = _snapshot_digest(application.company_snapshot)
+    return state
+
+
+@dataclass(frozen=True)
+class StateMismatch:
+    application_id: int
+    reference: str
+    seq: int | None
+    fields: tuple[str, ...]
+
+    def __str__(self) -> str:
+        name = f"application {self.application_id}" + (
+            f" ({self.reference})" if self.reference else ""
+        )
+        if self.seq is None:
+            return f"{name} is {', '.join(self.fields)} without any audited transition"
+        return (
+            f"{name}: {', '.join(self.fields)} differ from what its last audited transition "
+            f"(entry {self.seq}) recorded"
+        )
+
+
+def verify_applications(batch: int = 2000) -> list[StateMismatch]:
+    """Every application whose status or money differs from what its last transition recorded.
+
+    Entries recorded before transitions carried the state are compared on the status alone.
+    """
+    last_seq = dict(
+        AuditEntry.objects.filter(object_type="application", application_id__isnull=False)
+        .exclude(to_status="")
+        .values("application_id")
+        .annotate(last=Max("seq"))
+        .values_list("application_id", "last")
+    )
+    mismatches = []
+    fields = ("id", "reference", "company_snapshot", *STATE_FIELDS)
+    after = 0
+    while True:
+        rows = list(Application.objects.filter(pk__gt=after).order_by("pk")[:batch].only(*fields))
+        if not rows:
+            return mismatches
+        after = rows[-1].pk
+        wanted = [last_seq[a.pk] for a in rows if a.pk in last_seq]
+        entries = {
+            e.application_id: e
+            for e in AuditEntry.objects.filter(seq__in=wanted).only(
+                "seq", "application_id", "to_status", "state"
+            )
+        }
+        for application in rows:
+            entry = entries.get(application.pk)
+            if entry is None:
+                if application.status != Application.Status.DRAFT:
+                    mismatches.append(
+                        StateMismatch(
+                            application.pk, application.reference or "", None, ("status",)
+                        )
+                    )
+                continue
+            recorded = entry.state or {"status": entry.to_status}
+            current = application_state(application)
+            differ = tuple(name for name in recorded if current.get(name) != recorded[name])
+            if differ:
+                mismatches.append(
+                    StateMismatch(application.pk, application.reference or "", entry.seq, differ)
+                )

@@ -510,6 +510,10 @@ class AuditEntry(models.Model):
     to_status = models.CharField(max_length=20, blank=True)
     comment = models.TextField(blank=True)
     changes = models.JSONField(default=dict, blank=True)
+    # An application's money-bearing state after a transition (audit.application_state);
+    # verify_audit_trail compares the application with it. Null on other entries and on
+    # transitions recorded before it existed.
+    state = models.JSONField(null=True, blank=True)
     prev_mac = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
 

@@ -8,6 +8,7 @@ from django.db import OperationalError
 from subsidy.engine import computation
 from subsidy.notices import compose as notices
 from subsidy.notices import delivery
+from subsidy.services import audit_anchors
 
 logger = logging.getLogger(__name__)
 
@@ -83,3 +84,16 @@ def send_sla_digests() -> int:
 def send_draft_reminders() -> int:
     """Beat, daily: remind applicants of drafts three days before applications close."""
     return len(notices.create_draft_reminders())
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=600, time_limit=660)
+def anchor_audit_trail() -> int:
+    """Beat, hourly: verify the audit trail and append its head to the anchor file."""
+    anchor = audit_anchors.audit_anchor_write()
+    return anchor.seq if anchor else 0
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=600, time_limit=660)
+def mail_audit_anchor() -> int:
+    """Beat, daily: mail the latest anchor (or the broken entry) to the auditors."""
+    return audit_anchors.audit_anchor_mail()

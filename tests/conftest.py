@@ -46,6 +46,8 @@ def _services_required(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _private_media(tmp_path, settings) -> None:
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    # Each test's audit anchors apart: an anchor left by another test is another chain.
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 """Helpers shared by tests: API clients, uploads, complete applications."""
 
+import contextlib
 import io
+from collections.abc import Iterator
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from PIL import Image, TiffImagePlugin
 from rest_framework.test import APIClient
 
@@ -88,3 +91,19 @@ def jpeg(*, gps: bool = True, taken: str | None = "2026:03:05 10:15:30", fmt: st
     Image.new("RGB", (16, 16), "green").save(buffer, fmt, exif=exif)
     suffix = "jpg" if fmt == "JPEG" else "png"
     return SimpleUploadedFile(f"foto.{suffix}", buffer.getvalue(), content_type="image/jpeg")
+
+
+@contextlib.contextmanager
+def audit_trigger_off() -> Iterator[None]:
+    """Act as a database superuser who switches triggers off (PostgreSQL) to edit the audit
+    trail: what the HMAC chain and the anchors must still catch."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = origin")

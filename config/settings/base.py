@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything that differs is read from the environment."""
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -25,6 +26,9 @@ DEBUG = False
 ALLOWED_HOSTS = read("DJANGO_ALLOWED_HOSTS", env.list, default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = read("DJANGO_CSRF_TRUSTED_ORIGINS", env.list, default=[])
 SITE_URL = read("SITE_URL", env.str, default="http://127.0.0.1:8000").rstrip("/")
+# How many reverse proxies stand between the clients and gunicorn; the client's address is
+# what the outermost of them saw (config/client_ip.py). 0: X-Forwarded-For is ignored.
+TRUSTED_PROXY_COUNT = read_int("TRUSTED_PROXY_COUNT", default=0, minimum=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +45,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_htmx",
+    "axes",
     "crispy_forms",
     "crispy_bootstrap5",
     # Bootstrap's and htmx's own files, shipped in wheels and served by whitenoise (no CDN).
@@ -64,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -109,21 +116,51 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # ASVS level 2 (V2.1.1): at least 12 characters.
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Indonesian cities, names and words with a year or 123 (accounts/data/).
+    {"NAME": "accounts.passwords.IndonesianCommonPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Web log-in by username or e-mail address (the API's token log-in stays username only).
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
+
+# --- Lockout (django-axes): 5 failed log-ins for one username within 15 minutes lock that
+# username, whatever the address, for 15 minutes from the last counted failure; the web
+# log-in, the admin's and the API's token endpoint all count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+# Refused attempts during a lockout do not extend it: it ends 15 minutes after the 5th failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# No start-up banner in every management command's output.
+AXES_VERBOSE = False
+# axes.W006 asks to lock on the address too; that would lock everyone behind one office NAT
+# out of every account. Guessing from one address is the throttles' job (auth, allauth's
+# login_failed rate limit), keyed on the trusted client address.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 LOGIN_REDIRECT_URL = "home"
 
 # --- Accounts on the web (django-allauth): applicants register themselves, verify their
 # e-mail before the first log-in, and an address belongs to one account.
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# The adapter asks config/client_ip.py; this keeps allauth's own reading the same.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -166,6 +203,11 @@ CASE_SLA_DAYS = read_int("CASE_SLA_DAYS", default=14, minimum=1)
 NOTICE_LEASE_SECONDS = read_int("NOTICE_LEASE_SECONDS", default=120, minimum=1)
 # Key of the audit trail's HMAC chain; never stored in the database.
 AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
+# Where the beat job appends the chain head every day (one file per day), outside the
+# database; verify_audit_trail checks against the latest. Only the beat/worker role writes it.
+AUDIT_ANCHOR_DIR = Path(
+    read("AUDIT_ANCHOR_DIR", env.str, default=str(BASE_DIR / "var" / "audit-anchors"))
+)
 
 # --- Redis: broker and cache when REDIS_URL is set; eager tasks and local memory otherwise.
 REDIS_URL = read_redis_url("REDIS_URL")
@@ -224,6 +266,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subsidy.tasks.send_draft_reminders",
         "schedule": crontab(hour=8, minute=0),
     },
+    # The audit chain's head, copied outside the database hourly and mailed to the auditors.
+    "audit-anchor": {
+        "task": "subsidy.tasks.anchor_audit_trail",
+        "schedule": crontab(minute=5),
+    },
+    "audit-anchor-mail": {
+        "task": "subsidy.tasks.mail_audit_anchor",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }
 
 # --- E-mail: console unless EMAIL_URL names an SMTP server.
@@ -263,6 +314,8 @@ REST_FRAMEWORK = {
         "eligibility": read_rate("THROTTLE_ELIGIBILITY", default="60/min"),
     },
     "PAGE_SIZE": 20,
+    # For any throttle that keeps DRF's own get_ident; ours call config/client_ip.py.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -12,6 +12,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # system's temp folder. Each test gets a folder of its own for documents (tests/conftest.py).
 TEST_FILES_ROOT = BASE_DIR / "var" / "test"
 PRIVATE_MEDIA_ROOT = TEST_FILES_ROOT / "private"
+AUDIT_ANCHOR_DIR = TEST_FILES_ROOT / "audit-anchors"
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "auth": "100000/min",
     "register": "100000/min",

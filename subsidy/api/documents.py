@@ -13,7 +13,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.api import LIST_ERRORS, READ_ERRORS, error_responses
@@ -21,6 +20,7 @@ from config.fields import (
     StrictModelSerializer,
 )
 from config.openapi import AutoSchema
+from config.throttles import ScopedRateThrottle
 from subsidy import files, selectors
 from subsidy.api.common import (
     CASE_DELETE_ERRORS,

@@ -7,7 +7,6 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.api import error_responses
@@ -16,6 +15,7 @@ from config.fields import (
     StrictIntegerField,
     TextField,
 )
+from config.throttles import ScopedRateThrottle
 from subsidy import selectors, validators
 from subsidy.api.common import IdField, ItemFindingSerializer
 from subsidy.engine import rules

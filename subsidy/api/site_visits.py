@@ -15,7 +15,6 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.api import READ_ERRORS, error_responses
@@ -26,6 +25,7 @@ from config.fields import (
 )
 from config.json_io import JSONParser
 from config.openapi import AutoSchema
+from config.throttles import ScopedRateThrottle
 from subsidy import access, files, selectors
 from subsidy.api.common import ApplicationChild, validated
 from subsidy.models import (

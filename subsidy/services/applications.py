@@ -67,6 +67,7 @@ def application_create(*, by: User, programme: Programme, company: Company) -> A
         application_id=application.pk,
         to_status=application.status,
         changes={"programme": [None, programme.pk], "company": [None, company.pk]},
+        state=audit.application_state(application),
     )
     return application
 

@@ -68,6 +68,7 @@ def _move(
         to_status=transition.target,
         comment=comment,
         changes=changes or {},
+        state=audit.application_state(application),
     )
     notices.on_transition(
         application=application, action=transition.action, by=by, comment=comment, seq=entry.seq

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -51,13 +52,20 @@ def test_register_creates_an_applicant_speaking_indonesian(api) -> None:
 
     assert response.status_code == 201
     body = response.json()
-    assert body["username"] == "sari"
-    assert body["email"] == "sari@example.test"
-    assert body["roles"] == [APPLICANT]
-    assert body["language"] == "id"
-    assert body["companies"] == []
-    assert "password" not in body
-    assert User.objects.get(username="sari").check_password(STRONG_PASSWORD)
+    assert body == {
+        "username": "sari",
+        "email": "sari@example.test",
+        "detail": "Periksa e-mail Anda: kami telah mengirim pesan ke sari@example.test. Ikuti "
+        "tautannya untuk memverifikasi alamat tersebut.",
+    }
+    user = User.objects.get(username="sari")
+    assert user.role_names == {APPLICANT}
+    assert user.language == "id"
+    assert not user.companies.exists()
+    assert user.check_password(STRONG_PASSWORD)
+    # The link to verify the address went to it (the web log-in needs it verified).
+    assert mail.outbox[-1].to == ["sari@example.test"]
+    assert "/accounts/confirm-email/" in mail.outbox[-1].body
 
 
 def test_registered_user_can_get_a_token_and_see_itself_as_applicant(api) -> None:
@@ -75,7 +83,7 @@ def test_register_never_grants_a_staff_role_even_when_asked(api) -> None:
     response = register(api, roles=["approver"], is_superuser=True)
 
     assert response.status_code == 201
-    assert response.json()["roles"] == [APPLICANT]
+    assert User.objects.get(username="sari").role_names == {APPLICANT}
     assert not User.objects.get(username="sari").is_superuser
 
 
@@ -320,16 +328,26 @@ def test_401_detail_follows_accept_language_for_anonymous_callers(api) -> None:
     assert indonesian.json()["detail"] not in {"", english.json()["detail"]}
 
 
-def test_register_refuses_an_email_another_account_holds_and_creates_nothing(db, client):
+def test_register_with_an_email_another_account_holds_answers_as_for_a_new_one(db, client):
     UserFactory(username="lama", email="sama@example.com")
-    response = client.post(
+    taken = client.post(
         "/api/v1/auth/register/",
         {"username": "baru", "email": "SAMA@example.com", "password": "Rahasia-Panjang-2026!"},
         content_type="application/json",
     )
-    assert response.status_code == 400
-    assert "email" in response.json()["errors"]
+    new = client.post(
+        "/api/v1/auth/register/",
+        {"username": "baru2", "email": "SAMA2@example.com", "password": "Rahasia-Panjang-2026!"},
+        content_type="application/json",
+    )
+    assert taken.status_code == new.status_code == 201
+    assert set(taken.json()) == set(new.json()) == {"username", "email", "detail"}
+    assert taken.json()["detail"].replace("SAMA@", "SAMA2@") == new.json()["detail"]
+    # Nothing is created for the taken address; its owner is told by e-mail instead.
     assert not User.objects.filter(username="baru").exists()
+    assert User.objects.filter(email__iexact="sama@example.com").count() == 1
+    assert [m.to for m in mail.outbox] == [["SAMA@example.com"], ["SAMA2@example.com"]]
+    assert "/accounts/password/reset/" in mail.outbox[0].body
 
 
 def test_me_refuses_an_email_another_account_holds(db, applicant, other_applicant):

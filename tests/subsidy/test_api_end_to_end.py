@@ -43,8 +43,8 @@ def test_application_from_registration_to_disbursement_through_the_api():
         format="json",
     )
     assert response.status_code == 201, response.content
-    assert response.json()["roles"] == ["applicant"]
     owner = _token_client("sari", "Batik-Solo-2026")
+    assert owner.get("/api/v1/me/").json()["roles"] == ["applicant"]
 
     response = owner.post(
         "/api/v1/companies/",

@@ -170,3 +170,28 @@ def test_language_switch_of_a_signed_in_user_saves_it(client, applicant):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     applicant.refresh_from_db()
     assert applicant.language == "en"
+
+
+@pytest.mark.django_db
+def test_the_login_page_links_to_the_password_reset_page_which_speaks_indonesian(client):
+    login = client.get("/accounts/login/")
+    assert 'href="/accounts/password/reset/"' in login.text
+    reset = client.get("/accounts/password/reset/")
+    assert reset.status_code == 200
+    assert "Lupa kata sandi Anda?" in reset.text
+
+
+@pytest.mark.django_db
+def test_the_password_reset_link_refuses_a_common_indonesian_password(client):
+    UserFactory(username="lama", email="lama@example.test")
+    client.post("/accounts/password/reset/", {"email": "lama@example.test"})
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body)
+    assert mail.outbox[-1].to == ["lama@example.test"]
+    form = client.get(link.group(1), follow=True)
+    assert form.status_code == 200
+    weak = client.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else link.group(1),
+        {"password1": "Jakarta2026", "password2": "Jakarta2026"},
+    )
+    assert "Kata sandi ini terlalu umum" in weak.text
+    assert User.objects.get(username="lama").check_password("Pw-for-tests-1")
