@@ -43,7 +43,7 @@ def backwards(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("subsidy", "0006_company_invitations"),
+        ("subsidy", "0007_application_queue_index"),
     ]
 
     operations = [
