@@ -203,3 +203,12 @@ class SiteVisitForm(ChecklistFields):
             "notes": data["notes"],
             "photos": data["photos"],
         }
+
+
+class VisitPhotoForm(forms.Form):
+    """One more photo for a recorded visit, from the camera."""
+
+    photo = forms.FileField(
+        label=_("Add a photo"),
+        widget=forms.FileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )

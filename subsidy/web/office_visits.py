@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ServiceError
 from subsidy import files, selectors
@@ -22,7 +22,7 @@ from subsidy.workflow import transitions
 
 from .application_forms import add_service_errors
 from .office import case_application, staff_only, visits
-from .office_forms import SiteVisitForm
+from .office_forms import SiteVisitForm, VisitPhotoForm
 
 
 def visit_refusal(application: Application, user: object) -> ServiceError | None:
@@ -68,13 +68,49 @@ def site_visit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(f"{target}#visit-{visit.pk}")
     else:
         form = SiteVisitForm()
-    context = {
-        "application": application,
-        "form": form,
-        "refusal": refusal,
-        "visits": visits(application),
-    }
+    return _page(request, application, form=form, refusal=refusal, status=status)
+
+
+def _page(request: HttpRequest, application: Application, **context: object) -> HttpResponse:
+    status = context.pop("status", 200)
+    context.setdefault("photo_form", VisitPhotoForm() if context["refusal"] is None else None)
+    context = {"application": application, "visits": visits(application), **context}
     return render(request, "office/site_visit.html", context, status=status)
+
+
+@staff_only
+@require_POST
+def site_visit_photo_add(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+    """One more photo for a recorded visit (services.site_visits.site_visit_add_photo)."""
+    application = case_application(request, pk)
+    visit = get_object_or_404(selectors.site_visits_of(application), pk=visit_pk)
+    refusal = visit_refusal(application, request.user)
+    if refusal is not None:
+        return _page(request, application, form=None, refusal=refusal, status=refusal.status)
+    # Its id is the one the visit's own field has on the page (the error summary links it).
+    photo_form = VisitPhotoForm(request.POST, request.FILES, auto_id=f"id_visit{visit.pk}_%s")
+    if photo_form.is_valid():
+        try:
+            site_visit_services.site_visit_add_photo(
+                visit=visit, by=request.user, file=photo_form.cleaned_data["photo"]
+            )
+        except ValidationError as error:
+            photo_form.add_error("photo", error.message_dict.get("file", error.messages))
+        except ServiceError as error:
+            photo_form.add_error(None, str(error.detail))
+        else:
+            messages.success(request, _("The photo is added to the visit."))
+            target = reverse("office:site_visit", args=[application.pk])
+            return redirect(f"{target}#visit-{visit.pk}")
+    photo_form.visit_pk = visit.pk
+    return _page(
+        request,
+        application,
+        form=SiteVisitForm(),
+        refusal=None,
+        photo_form=photo_form,
+        status=400,
+    )
 
 
 @staff_only

@@ -92,6 +92,11 @@ office_patterns = [
     path("documents/<int:pk>/", office.document, name="document"),
     # The site visit: recorded by the verifier in field verification, read by every officer.
     path("cases/<int:pk>/site-visit/", office_visits.site_visit, name="site_visit"),
+    path(
+        "cases/<int:pk>/site-visit/<int:visit_pk>/photos/",
+        office_visits.site_visit_photo_add,
+        name="site_visit_photo_add",
+    ),
     path("site-visit-photos/<int:pk>/", office_visits.site_visit_photo, name="site_visit_photo"),
     # Finance: payout details, the transfer batch CSV, recording the bank's answer (issue 11).
     path("finance/", finance.payouts, name="finance"),

@@ -206,6 +206,13 @@ def test_the_officers_take_a_case_from_the_queue_to_the_bank(desk, live_server, 
     )
     expect(shown.locator("[data-photo-time]")).to_have_text(long_datetime(photo.taken_at, "id"))
     check_page(page)
+    # By keyboard: from the photo, Tab reaches its position, and the focus ring shows.
+    shown.locator("a").first.focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "(el => [el.textContent, getComputedStyle(el).outlineStyle])(document.activeElement)"
+    )
+    assert focused == [POSITION, "solid"]
 
     # Recommending starts from the visit: its four answers, already ticked.
     page.get_by_role("link", name="Rekomendasikan, berdasarkan kunjungan terakhir").click()

@@ -327,3 +327,76 @@ def test_without_a_visit_the_recommend_form_says_to_record_one(client, verifier,
     assert "Belum ada kunjungan lapangan yang tercatat untuk kasus ini" in body
     assert f'href="{visit_url(field_case)}"' in body
     assert response.context["form"].initial == {}
+
+
+# --- One more photo for a recorded visit --------------------------------------------------
+
+
+def photo_url(application: Application, visit: SiteVisit) -> str:
+    return reverse("office:site_visit_photo_add", args=[application.pk, visit.pk])
+
+
+def test_the_case_officer_adds_a_photo_to_a_recorded_visit(client, verifier, field_case):
+    visit = recorded(field_case, verifier, photos=0)
+    client.force_login(verifier)
+    body = client.get(visit_url(field_case)).content.decode()
+    assert f'action="{photo_url(field_case, visit)}"' in body
+    response = client.post(photo_url(field_case, visit), {"photo": jpeg()})
+    assert response.status_code == 302
+    assert response["Location"] == f"{visit_url(field_case)}#visit-{visit.pk}"
+    photo = visit.photos.get()
+    assert photo.has_exif_location
+    body = client.get(visit_url(field_case)).content.decode()
+    assert "Foto ditambahkan ke kunjungan." in body
+    assert POSITION in body
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        pytest.param(
+            lambda: SimpleUploadedFile("faktur.jpg", PDF_BYTES, content_type="image/jpeg"),
+            "Hanya foto JPEG atau PNG yang diterima.",
+            id="pdf",
+        ),
+        pytest.param(lambda: None, "Bidang ini harus diisi.", id="no-file"),
+    ],
+)
+def test_a_bad_added_photo_is_refused_and_changes_nothing(
+    client, verifier, field_case, settings, upload, message
+):
+    visit = recorded(field_case, verifier, photos=0)
+    entries = AuditEntry.objects.count()
+    client.force_login(verifier)
+    file = upload()
+    response = client.post(photo_url(field_case, visit), {"photo": file} if file else {})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert message in body
+    assert f'href="#id_visit{visit.pk}_photo"' in body
+    assert SiteVisitPhoto.objects.count() == 0
+    assert stored_files(settings) == []
+    assert AuditEntry.objects.count() == entries
+
+
+def test_the_auditor_may_not_add_a_photo(client, auditor, verifier, field_case, settings):
+    visit = recorded(field_case, verifier, photos=0)
+    client.force_login(auditor)
+    assert (
+        f'action="{photo_url(field_case, visit)}"'
+        not in client.get(visit_url(field_case)).content.decode()
+    )
+    response = client.post(photo_url(field_case, visit), {"photo": jpeg()})
+    assert response.status_code == 403
+    assert SiteVisitPhoto.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_a_visit_of_another_case_is_not_found(client, verifier, field_case, programme):
+    other = put_in_state(
+        ApplicationFactory(programme=programme, company=CompanyFactory()), S.FIELD_VERIFICATION
+    )
+    visit = recorded(other, verifier, photos=0)
+    client.force_login(verifier)
+    assert client.post(photo_url(field_case, visit), {"photo": jpeg()}).status_code == 404
+    assert SiteVisitPhoto.objects.count() == 0
