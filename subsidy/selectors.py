@@ -263,14 +263,18 @@ def site_visits_of(application: Application) -> QuerySet[SiteVisit]:
     )
 
 
+def _latest_visits(application: Application) -> QuerySet[SiteVisit]:
+    """The latest visit first: the one a recommendation without a checklist rests on."""
+    return SiteVisit.objects.filter(application=application).order_by("-visited_on", "-id")
+
+
+def latest_visit(application: Application) -> SiteVisit | None:
+    return _latest_visits(application).first()
+
+
 def latest_visit_checklist(application: Application) -> tuple[int, dict[str, bool]] | None:
     """(visit id, the four answers) of the latest recorded visit, or None before any."""
-    visit = (
-        SiteVisit.objects.filter(application=application)
-        .order_by("-visited_on", "-id")
-        .values("id", *CHECKLIST_ITEMS)
-        .first()
-    )
+    visit = _latest_visits(application).values("id", *CHECKLIST_ITEMS).first()
     if visit is None:
         return None
     return visit["id"], {name: visit[name] for name in CHECKLIST_ITEMS}

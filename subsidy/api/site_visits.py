@@ -124,7 +124,7 @@ class SiteVisitRequestSerializer(serializers.Serializer):
     photos = serializers.ListField(
         child=serializers.FileField(),
         required=False,
-        max_length=20,
+        max_length=site_visit_services.MAX_PHOTOS,
         help_text="multipart only: JPEG or PNG photos; their EXIF time and GPS are read.",
     )
 
@@ -209,7 +209,7 @@ class SiteVisitViewSet(
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         application = self.application()
         site_visit_services.require_visitor(application, request.user)
-        self._check_length(request, 20)
+        self._check_length(request, site_visit_services.MAX_PHOTOS)
         multipart = request.content_type.startswith("multipart/")
         payload = SiteVisitRequestSerializer if multipart else SiteVisitJsonRequestSerializer
         data = dict(validated(payload, request.data))

@@ -28,6 +28,8 @@ User = get_user_model()
 # The workflow action whose actors and state a site visit shares.
 VISIT_ACTION = "recommend"
 VISIT_FIELDS = ["visited_on", "place", *CHECKLIST_ITEMS, "notes"]
+# The photos one request may carry (the API's and the page's limit).
+MAX_PHOTOS = 20
 
 
 def _photo_errors(files: Iterable[UploadedFile]) -> list[str]:

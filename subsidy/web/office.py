@@ -33,12 +33,13 @@ from subsidy.access import applications_visible_to, sees_everything
 from subsidy.engine import rules
 from subsidy.filters import ApplicationFilter
 from subsidy.findings import finding_detail
-from subsidy.models import Application, Document, Programme
+from subsidy.models import Application, Document, Programme, SiteVisit, SiteVisitPhoto
+from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow import actions as workflow
 from subsidy.workflow import transitions
 
 from .approver import budget_meters, is_approver
-from .office_forms import ActionForm, WorkbenchFilterForm
+from .office_forms import CHECKLIST_LABELS, ActionForm, WorkbenchFilterForm
 from .paging import OrderedUnion
 
 User = get_user_model()
@@ -247,6 +248,40 @@ def _machines(application: Application) -> list[dict]:
     ]
 
 
+def _photo_view(photo: SiteVisitPhoto) -> dict:
+    """A site photo with the time and position its EXIF gave, or None for what it lacked."""
+    located = photo.has_exif_location
+    return {
+        "photo": photo,
+        "url": reverse("office:site_visit_photo", args=[photo.pk]),
+        "taken_at": photo.taken_at,
+        # Decimal degrees as the camera wrote them (south and west negative), never floats.
+        "position": f"{photo.latitude:f}, {photo.longitude:f}" if located else None,
+        "geo": f"geo:{photo.latitude:f},{photo.longitude:f}" if located else None,
+    }
+
+
+def _visit_view(visit: SiteVisit) -> dict:
+    return {
+        "visit": visit,
+        "checklist": [
+            {"label": label, "found": getattr(visit, name)}
+            for name, label in CHECKLIST_LABELS.items()
+        ],
+        "photos": [_photo_view(p) for p in visit.photos.all()],
+    }
+
+
+def visits(application: Application) -> list[dict]:
+    """The recorded site visits, oldest first, with their photos (two queries)."""
+    return [_visit_view(v) for v in selectors.site_visits_of(application)]
+
+
+def may_record_visit(actions: list[dict]) -> bool:
+    """A visit is recorded by whoever may recommend the case now (services.site_visits)."""
+    return any(a["action"] == site_visit_services.VISIT_ACTION for a in actions)
+
+
 # DOMAIN.md words for what the trail records besides transitions.
 _CHANGE_WORDS = {
     "create": gettext_lazy("%(object)s added"),
@@ -321,7 +356,7 @@ def approval_blocked_reason(application: Application, user: User) -> str | None:
     return str(error.detail)
 
 
-def _case_application(request: HttpRequest, pk: int) -> Application:
+def case_application(request: HttpRequest, pk: int) -> Application:
     return get_object_or_404(
         applications_visible_to(request.user).select_related(
             "company", "programme", "case_officer"
@@ -333,7 +368,7 @@ def _case_application(request: HttpRequest, pk: int) -> Application:
 @staff_only
 def case(request: HttpRequest, pk: int) -> HttpResponse:
     """`/office/cases/<id>/`: everything an officer decides on, and the actions they may take."""
-    application = _case_application(request, pk)
+    application = case_application(request, pk)
     user = request.user
     actions = transitions.available_actions(application=application, user=user)
     today = timezone.localdate()
@@ -361,6 +396,8 @@ def case(request: HttpRequest, pk: int) -> HttpResponse:
         "signals": signals,
         "history": _history(application),
         "actions": actions,
+        "visits": visits(application),
+        "may_record_visit": may_record_visit(actions),
         "approval_blocked": approval_blocked_reason(application, user),
         "waiting": _waiting(application, today),
         "sla_days": settings.CASE_SLA_DAYS,
@@ -384,12 +421,31 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
     )
 
 
-def _initial(application: Application, requires: str | None) -> dict:
+def _answers(visit: SiteVisit) -> dict[str, bool]:
+    return {name: getattr(visit, name) for name in transitions.CHECKLIST_ITEMS}
+
+
+def _initial(visit: SiteVisit | None) -> dict:
     """The recommend form starts from the latest recorded site visit's checklist."""
-    if requires != transitions.CHECKLIST:
-        return {}
-    recorded = selectors.latest_visit_checklist(application)
-    return recorded[1] if recorded else {}
+    return {"site_visit": visit.pk, **_answers(visit)} if visit is not None else {}
+
+
+def _payload(form: ActionForm, visit: SiteVisit | None) -> dict:
+    """The form's payload; a checklist left as the visit recorded it is the visit's own.
+
+    Then the service takes the latest visit's answers and records which visit the
+    recommendation rests on. A visit recorded since the form was opened is not taken
+    silently: its id differs, and the answers the officer confirmed are sent instead.
+    """
+    payload = form.payload()
+    if (
+        visit is not None
+        and form.requires == transitions.CHECKLIST
+        and form.cleaned_data.get("site_visit") == visit.pk
+        and payload["checklist"] == _answers(visit)
+    ):
+        payload["checklist"] = None
+    return payload
 
 
 def _refusal_into(form: ActionForm, error: ServiceError) -> None:
@@ -410,20 +466,22 @@ def _refusal_into(form: ActionForm, error: ServiceError) -> None:
 @require_http_methods(["GET", "POST"])
 def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """One action's form, its confirmation, and the service's answer (same text as the API)."""
-    application = _case_application(request, pk)
+    application = case_application(request, pk)
     rows = [t for t in transitions.TRANSITIONS if t.action == action]
     if not rows or action in {"submit", "withdraw"}:
         raise Http404
     user = request.user
     held = [t for t in rows if user.has_role(t.role)]
     requires = (held or rows)[0].requires
+    # Recommending rests on the latest recorded site visit, when there is one.
+    visit = selectors.latest_visit(application) if requires == transitions.CHECKLIST else None
     status = 200
     if request.method == "POST":
         form = ActionForm(request.POST, requires=requires)
         if form.is_valid():
             try:
                 workflow.application_transition(
-                    application=application, by=user, action=action, **form.payload()
+                    application=application, by=user, action=action, **_payload(form, visit)
                 )
             except ServiceError as error:
                 if error.code == "not_found":
@@ -444,13 +502,13 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             status = 400
     else:
-        form = ActionForm(requires=requires, initial=_initial(application, requires))
+        form = ActionForm(requires=requires, initial=_initial(visit))
     context = {
         "application": application,
         "action": action,
         "label": transitions.ACTION_LABELS[action],
         "form": form,
         "requires": requires,
-        "visit_prefilled": requires == transitions.CHECKLIST and bool(form.initial),
+        "visit": visit,
     }
     return render(request, "office/action.html", context, status=status)

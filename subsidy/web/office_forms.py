@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from subsidy.models import Application, Scale
 from subsidy.regions import provinces
+from subsidy.services.site_visits import MAX_PHOTOS
 from subsidy.workflow.transitions import CHECKLIST, CHECKLIST_ITEMS, COMMENT, TRANSFER
 
 YES_NO = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
@@ -57,20 +58,41 @@ class WorkbenchFilterForm(forms.Form):
         ]
 
 
-class ActionForm(forms.Form):
+# The site-visit checklist (workflow.transitions.CHECKLIST_ITEMS) in the officer's words.
+CHECKLIST_LABELS = {
+    "machines_present": _("The machines are present at the site"),
+    "machines_new": _("The machines are new"),
+    "machines_installed": _("The machines are installed"),
+    "not_transferred": _("The machines have not been transferred to another party"),
+}
+
+
+class ChecklistFields(forms.Form):
+    """The four answers, each ticked when found true on site."""
+
+    machines_present = forms.BooleanField(
+        label=CHECKLIST_LABELS["machines_present"], required=False
+    )
+    machines_new = forms.BooleanField(label=CHECKLIST_LABELS["machines_new"], required=False)
+    machines_installed = forms.BooleanField(
+        label=CHECKLIST_LABELS["machines_installed"], required=False
+    )
+    not_transferred = forms.BooleanField(label=CHECKLIST_LABELS["not_transferred"], required=False)
+
+    CHECKLIST_FIELDS = CHECKLIST_ITEMS
+
+    def checklist(self) -> dict[str, bool]:
+        return {name: bool(self.cleaned_data.get(name)) for name in self.CHECKLIST_FIELDS}
+
+
+class ActionForm(ChecklistFields):
     """The payload an action needs (DOMAIN.md), and the officer's confirmation."""
 
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    machines_present = forms.BooleanField(
-        label=_("The machines are present at the site"), required=False
-    )
-    machines_new = forms.BooleanField(label=_("The machines are new"), required=False)
-    machines_installed = forms.BooleanField(label=_("The machines are installed"), required=False)
-    not_transferred = forms.BooleanField(
-        label=_("The machines have not been transferred to another party"), required=False
-    )
+    # The recorded visit the checklist was filled from (recommend): the service links it.
+    site_visit = forms.IntegerField(required=False, widget=forms.HiddenInput)
     transfer_reference = forms.CharField(
         label=_("Transfer reference"), required=False, max_length=100
     )
@@ -82,14 +104,12 @@ class ActionForm(forms.Form):
         error_messages={"required": _("Confirm that you want to take this action.")},
     )
 
-    CHECKLIST_FIELDS = CHECKLIST_ITEMS
-
     def __init__(self, *args: object, requires: str | None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.requires = requires
         keep = {"comment", "confirm"}
         if requires == CHECKLIST:
-            keep.update(self.CHECKLIST_FIELDS)
+            keep.update({*self.CHECKLIST_FIELDS, "site_visit"})
         if requires == TRANSFER:
             keep.update({"transfer_reference", "transferred_on"})
             self.fields["transferred_on"].initial = timezone.localdate()
@@ -106,8 +126,89 @@ class ActionForm(forms.Form):
         data = self.cleaned_data
         payload: dict = {"comment": data.get("comment", "")}
         if self.requires == CHECKLIST:
-            payload["checklist"] = {name: bool(data.get(name)) for name in self.CHECKLIST_FIELDS}
+            payload["checklist"] = self.checklist()
         if self.requires == TRANSFER:
             payload["transfer_reference"] = data.get("transfer_reference") or None
             payload["transferred_on"] = data.get("transferred_on")
         return payload
+
+
+class PhotosInput(forms.FileInput):
+    """Several photos at once, from the phone's camera (the back one) or the gallery."""
+
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """A list of uploaded files; what each one is, the service decides (files.check_photo)."""
+
+    widget = PhotosInput
+
+    def clean(self, data: object, initial: object = None) -> list:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(PhotosField, self).clean(file, initial) for file in files if file]
+
+
+class SiteVisitForm(ChecklistFields):
+    """A site visit as the verifier records it; subsidy.services.site_visits judges it."""
+
+    visited_on = forms.DateField(
+        label=_("Date of the visit"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    place = forms.CharField(
+        label=_("Place"),
+        required=False,
+        max_length=300,
+        help_text=_("The address or site where the machines were seen."),
+    )
+    notes = forms.CharField(
+        label=_("Notes (optional)"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    photos = PhotosField(
+        label=_("Photos"),
+        required=False,
+        help_text=_(
+            "JPEG or PNG, up to %(count)s photos. Take them with the camera on site: the time "
+            "and position the camera wrote are read from each photo."
+        )
+        % {"count": MAX_PHOTOS},
+        widget=PhotosInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+
+    field_order = ["visited_on", "place", *CHECKLIST_ITEMS, "notes", "photos"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["visited_on"].initial = timezone.localdate()
+
+    def clean_photos(self) -> list:
+        photos = self.cleaned_data["photos"]
+        if len(photos) > MAX_PHOTOS:
+            raise forms.ValidationError(
+                _("Send at most %(count)s photos at once.") % {"count": MAX_PHOTOS}
+            )
+        return photos
+
+    def record(self) -> dict:
+        """The keyword arguments of site_visit_record."""
+        data = self.cleaned_data
+        return {
+            "visited_on": data["visited_on"],
+            "place": data["place"],
+            "checklist": self.checklist(),
+            "notes": data["notes"],
+            "photos": data["photos"],
+        }
+
+
+class VisitPhotoForm(forms.Form):
+    """One more photo for a recorded visit, from the camera."""
+
+    photo = forms.FileField(
+        label=_("Add a photo"),
+        widget=forms.FileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )

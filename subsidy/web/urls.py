@@ -1,6 +1,16 @@
 from django.urls import include, path
 
-from . import applications, approver, companies, documents, finance, machines, office, views
+from . import (
+    applications,
+    approver,
+    companies,
+    documents,
+    finance,
+    machines,
+    office,
+    office_visits,
+    views,
+)
 
 applicant_patterns = [
     # Dashboard, companies, members, invitations and notifications (issue 10).
@@ -80,6 +90,14 @@ office_patterns = [
     path("cases/<int:pk>/", office.case, name="case"),
     path("cases/<int:pk>/actions/<slug:action>/", office.case_action, name="case_action"),
     path("documents/<int:pk>/", office.document, name="document"),
+    # The site visit: recorded by the verifier in field verification, read by every officer.
+    path("cases/<int:pk>/site-visit/", office_visits.site_visit, name="site_visit"),
+    path(
+        "cases/<int:pk>/site-visit/<int:visit_pk>/photos/",
+        office_visits.site_visit_photo_add,
+        name="site_visit_photo_add",
+    ),
+    path("site-visit-photos/<int:pk>/", office_visits.site_visit_photo, name="site_visit_photo"),
     # Finance: payout details, the transfer batch CSV, recording the bank's answer (issue 11).
     path("finance/", finance.payouts, name="finance"),
     path("finance/batch.csv", finance.batch, name="finance_batch"),
