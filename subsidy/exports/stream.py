@@ -143,17 +143,20 @@ def copy_select(kind: str, queryset: QuerySet, *, using: str = "default") -> tup
     inner, inner_params = queryset.values_list(*fields).query.get_compiler(using=using).as_sql()
     names = [f"c{number}" for number in range(len(fields))]
     tz = timezone.get_current_timezone_name()
+    names_of = {
+        "company__province": json.dumps({code: p.name for code, p in provinces().items()}),
+        "company__regency": json.dumps(regency_names()),
+    }
     cells, params = [], []
-    for number, (sql_kind, name) in enumerate(zip(kinds, names, strict=True)):
-        column = f"q.{name}"
-        cells.append(_cell_sql(sql_kind, column))
-        params += [tz] * _cell_sql(sql_kind, column).count("%s")
-        if kind == rows.APPLICATIONS and fields[number] == "company__province":
-            cells.append(_guarded(f"(%s::jsonb ->> {column})"))
-            params.append(json.dumps({code: p.name for code, p in provinces().items()}))
-        if kind == rows.APPLICATIONS and fields[number] == "company__regency":
-            cells.append(_guarded(f"(%s::jsonb ->> {column})"))
-            params.append(json.dumps(regency_names()))
+    for field, sql_kind, name in zip(fields, kinds, names, strict=True):
+        cell = _cell_sql(sql_kind, f"q.{name}")
+        cells.append(cell)
+        params += [tz] * cell.count("%s")
+        if kind == rows.APPLICATIONS and field in names_of:
+            # The region's name after its code, looked up in a JSON object of every name.
+            cell = _guarded(f"(%s::jsonb ->> q.{name})")
+            cells.append(cell)
+            params += [names_of[field]] * cell.count("%s")
     # The ORDER BY of the inner query keeps it a subquery of its own (not pulled up), so its
     # order is the order of the rows written.
     # Built from the model's fields and Django's compiled SQL; the values are parameters.
