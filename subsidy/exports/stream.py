@@ -8,6 +8,7 @@ same query is read in chunks and written by rows.csv_line. Both write the same b
 (tests/subsidy/test_exports_csv.py compares them), and neither holds more than a chunk.
 """
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterator
@@ -170,7 +171,7 @@ def _header(kind: str) -> bytes:
     return BOM + (",".join(columns) + "\n").encode()
 
 
-def _python_lines(kind: str, queryset: QuerySet) -> Iterator[bytes]:
+def _python_lines(kind: str, queryset: QuerySet) -> Iterator[tuple[bytes, int]]:
     source = rows.application_rows if kind == rows.APPLICATIONS else rows.item_rows
     buffer: list[str] = []
     size = 0
@@ -179,39 +180,87 @@ def _python_lines(kind: str, queryset: QuerySet) -> Iterator[bytes]:
         buffer.append(line)
         size += len(line)
         if size >= CHUNK_BYTES:
-            yield "".join(buffer).encode()
+            yield "".join(buffer).encode(), len(buffer)
             buffer, size = [], 0
     if buffer:
-        yield "".join(buffer).encode()
+        yield "".join(buffer).encode(), len(buffer)
 
 
-def _copy_lines(kind: str, queryset: QuerySet) -> Iterator[bytes]:
+def _copy_lines(kind: str, queryset: QuerySet) -> Iterator[tuple[bytes, int]]:
     using = queryset.db
     sql, params = copy_select(kind, queryset, using=using)
     with connections[using].cursor() as cursor:
         # Django's cursor merges parameters on the client, which COPY needs (it takes none).
         with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
             buffer = bytearray()
-            for data in copy:
+            count = 0
+            for data in copy:  # one row per message
                 buffer += data
+                count += 1
                 if len(buffer) >= CHUNK_BYTES:
-                    yield bytes(buffer)
+                    yield bytes(buffer), count
                     buffer.clear()
+                    count = 0
             if buffer:
-                yield bytes(buffer)
+                yield bytes(buffer), count
 
 
 def uses_copy(queryset: QuerySet) -> bool:
     return connections[queryset.db].vendor == "postgresql"
 
 
+class CsvFile:
+    """The CSV file of `queryset` (from rows.export_queryset) in chunks of bytes: the BOM and
+    header first, then the rows, by COPY on PostgreSQL unless `copy` says otherwise. Counts
+    the rows and hashes the bytes as they go (what an export's record keeps)."""
+
+    def __init__(self, kind: str, queryset: QuerySet, *, copy: bool | None = None) -> None:
+        self.kind = kind
+        self.queryset = queryset
+        self.copy = uses_copy(queryset) if copy is None else copy
+        self.rows = 0
+        self.size = 0
+        self._hash = hashlib.sha256()
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def __iter__(self) -> Iterator[bytes]:
+        lines = _copy_lines if self.copy else _python_lines
+        yield self._counted(_header(self.kind), 0)
+        for chunk, count in lines(self.kind, self.queryset):
+            yield self._counted(chunk, count)
+
+    def _counted(self, chunk: bytes, count: int) -> bytes:
+        self.rows += count
+        self.size += len(chunk)
+        self._hash.update(chunk)
+        return chunk
+
+
 def csv_chunks(kind: str, queryset: QuerySet, *, copy: bool | None = None) -> Iterator[bytes]:
-    """The CSV file of `queryset` (from rows.export_queryset) in chunks: the BOM and header
-    first; COPY on PostgreSQL unless `copy` says otherwise."""
-    yield _header(kind)
-    if copy is None:
-        copy = uses_copy(queryset)
-    yield from (_copy_lines if copy else _python_lines)(kind, queryset)
+    """The CSV file of `queryset` in chunks (CsvFile, when its count and hash are not needed)."""
+    return iter(CsvFile(kind, queryset, copy=copy))
+
+
+def _logged(file: CsvFile, user: object, filters: str) -> Iterator[bytes]:
+    """The file, then a line in the log saying what left: who, which rows, its SHA-256."""
+    finished = False
+    try:
+        yield from file
+        finished = True
+    finally:
+        logger.info(
+            "CSV export of %s by user %s, filters %r: %s rows, %s bytes, SHA-256 %s%s",
+            file.kind,
+            user.pk,
+            filters,
+            file.rows,
+            file.size,
+            file.sha256,
+            "" if finished else " (stopped before the end)",
+        )
 
 
 class _ErrorsAsJson(BaseContentNegotiation):
@@ -259,14 +308,10 @@ class _CsvExportApi(GenericAPIView):
         if not access.sees_everything(request.user):
             raise ServiceError("forbidden", _("Only programme staff and auditors may export."))
         queryset = rows.export_queryset(self.kind, request.user, request.query_params)
-        logger.info(
-            "CSV export of %s by user %s, filters %s",
-            self.kind,
-            request.user.pk,
-            request.query_params.urlencode(),
-        )
+        file = CsvFile(self.kind, queryset)
         response = StreamingHttpResponse(
-            csv_chunks(self.kind, queryset), content_type="text/csv; charset=utf-8"
+            _logged(file, request.user, request.query_params.urlencode()),
+            content_type="text/csv; charset=utf-8",
         )
         day = timezone.localdate().isoformat()
         response["Content-Disposition"] = f'attachment; filename="{self.kind}-{day}.csv"'

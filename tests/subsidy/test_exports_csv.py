@@ -4,7 +4,9 @@ filters, cells a spreadsheet cannot run, who may, and a memory that stays flat."
 import csv
 import datetime as dt
 import gc
+import hashlib
 import io
+import logging
 from pathlib import Path
 
 import pytest
@@ -242,6 +244,19 @@ def test_reading_the_rows_takes_a_constant_number_of_queries(
         assert len(list(rows.application_rows(Application.objects.all()))) == 9
     with django_assert_max_num_queries(3):
         assert len(list(rows.item_rows(MachineItem.objects.all()))) == 9
+
+
+def test_the_file_counts_its_rows_and_hashes_its_bytes(auditor, cases, caplog):
+    queryset = rows.export_queryset(rows.ITEMS, auditor, QueryDict(""))
+    file = stream.CsvFile(rows.ITEMS, queryset)
+    data = b"".join(file)
+    assert file.rows == 4 and file.size == len(data)
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+    with caplog.at_level(logging.INFO, logger="subsidy.exports.stream"):
+        text = download(auditor, APPLICATIONS_URL, "?status=draft")
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    assert f"user {auditor.pk}, filters 'status=draft': 1 rows" in caplog.text
+    assert digest in caplog.text
 
 
 @pytest.mark.postgres
