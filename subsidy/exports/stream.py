@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Iterator
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -189,7 +189,9 @@ def _python_lines(kind: str, queryset: QuerySet) -> Iterator[tuple[bytes, int]]:
 def _copy_lines(kind: str, queryset: QuerySet) -> Iterator[tuple[bytes, int]]:
     using = queryset.db
     sql, params = copy_select(kind, queryset, using=using)
-    with connections[using].cursor() as cursor:
+    # In a transaction (or a savepoint) of its own: a download stopped halfway cancels the
+    # COPY, and only this block is rolled back, not the caller's transaction.
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
         # Django's cursor merges parameters on the client, which COPY needs (it takes none).
         with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
             buffer = bytearray()

@@ -295,6 +295,16 @@ def test_on_postgresql_the_stream_is_a_copy(auditor, cases, monkeypatch):
     assert [row["status"] for row in found] == ["draft"]
 
 
+@pytest.mark.postgres
+def test_a_download_stopped_halfway_leaves_the_connection_usable(auditor, programme):
+    _seed_many(programme, 3000)
+    queryset = rows.export_queryset(rows.APPLICATIONS, auditor, QueryDict(""))
+    chunks = stream.csv_chunks(rows.APPLICATIONS, queryset)
+    next(chunks), next(chunks)  # the header, then the first rows
+    chunks.close()  # what the server does when the client goes away
+    assert Application.objects.filter(status=S.SUBMITTED).count() == 1000
+
+
 # --- Memory ------------------------------------------------------------------------------
 
 MANY = 100_000
