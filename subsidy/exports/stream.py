@@ -146,19 +146,19 @@ def copy_select(kind: str, queryset: QuerySet, *, using: str = "default") -> tup
     )
     inner, inner_params = queryset.values_list(*fields).query.get_compiler(using=using).as_sql()
     names = [f"c{number}" for number in range(len(fields))]
+    # Each region's name as its cell (rows.csv_cell), looked up in a JSON object by its code:
+    # a missing or empty name is null, an empty cell.
     names_of = {
-        "company__province": json.dumps({code: p.name for code, p in provinces().items()}),
-        "company__regency": json.dumps(regency_names()),
+        "company__province": {code: p.name for code, p in provinces().items()},
+        "company__regency": regency_names(),
     }
     cells, params = [], []
     for field, sql_kind, name in zip(fields, kinds, names, strict=True):
-        cell = _cell_sql(sql_kind, f"q.{name}")
-        cells.append(cell)
+        cells.append(_cell_sql(sql_kind, f"q.{name}"))
         if kind == rows.APPLICATIONS and field in names_of:
-            # The region's name after its code, looked up in a JSON object of every name.
-            cell = _guarded(f"(%s::jsonb ->> q.{name})")
-            cells.append(cell)
-            params += [names_of[field]] * cell.count("%s")
+            cells.append(f"(%s::jsonb ->> q.{name})")
+            texts = {code: rows.csv_cell(text) for code, text in names_of[field].items() if text}
+            params.append(json.dumps(texts))
     # The ORDER BY of the inner query keeps it a subquery of its own (not pulled up), so its
     # order is the order of the rows written.
     # Built from the model's fields and Django's compiled SQL; the values are parameters.
