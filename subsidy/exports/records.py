@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,8 +38,10 @@ FILTER_NAMES = (
     "case_officer",
     "waiting_days_min",
 )
-# The one filter that takes several values.
+# The one filter that takes several values; those whose JSON value is a number or a boolean.
 LIST_FILTERS = frozenset({"status"})
+INTEGER_FILTERS = frozenset({"programme", "company", "case_officer", "waiting_days_min"})
+BOOLEAN_FILTERS = frozenset({"has_findings", "has_signals"})
 
 
 def may_export(user: object) -> bool:
@@ -72,6 +75,28 @@ def export_params(filters: Mapping) -> dict[str, object]:
         else:
             params[name] = _param_text(value)
     return params
+
+
+def filters_from_query(query: QueryDict) -> dict[str, object]:
+    """The filters of a list's query string (the workbench's) as an export stores them, in the
+    API's JSON types; blanks and other parameters (page, sort) are left out. What is not of
+    its type stays text, for the filter set to refuse."""
+    filters: dict[str, object] = {}
+    for name in FILTER_NAMES:
+        values = [v for v in query.getlist(name) if v.strip()]
+        if not values:
+            continue
+        if name in LIST_FILTERS:
+            filters[name] = values
+            continue
+        value = values[-1]
+        if name in INTEGER_FILTERS and value.isascii() and value.isdigit():
+            filters[name] = int(value)
+        elif name in BOOLEAN_FILTERS and value in ("true", "false"):
+            filters[name] = value == "true"
+        else:
+            filters[name] = value
+    return filters
 
 
 def _param_text(value: object) -> str:
