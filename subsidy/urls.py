@@ -10,6 +10,7 @@ from subsidy.api import items as items_api
 from subsidy.api import notifications as notifications_api
 from subsidy.api import programmes as programmes_api
 from subsidy.api import site_visits as site_visits_api
+from subsidy.exports import stream as csv_exports
 
 router = SimpleRouter()
 router.register("programmes", programmes_api.ProgrammeViewSet, basename="programme")
@@ -80,6 +81,12 @@ urlpatterns = [
         site_visits_api.SiteVisitPhotoDownloadApi.as_view(),
         name="site-visit-photo-download",
     ),
+    path(
+        "exports/applications.csv",
+        csv_exports.ApplicationsCsvApi.as_view(),
+        name="export-applications-csv",
+    ),
+    path("exports/items.csv", csv_exports.ItemsCsvApi.as_view(), name="export-items-csv"),
     # Background exports (issue 12); the streamed CSVs are exports/applications.csv, items.csv.
     path(
         "exports/",

@@ -171,6 +171,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "next": _with(params, page=str(page.next_page_number())) if page.has_next() else None,
         },
         "sort": params.get("sort") if sort != DEFAULT_SORT else "",
+        # The CSV exports take the list's filters: the same query string, less the page's own.
+        "export_query": _with(params, page=None, sort=None) if valid else None,
         "sla_days": settings.CASE_SLA_DAYS,
         "read_only": not _has_queue(user),
         # The approver's budget meter, what each case would reserve, and bulk approve.
