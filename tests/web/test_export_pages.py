@@ -179,3 +179,15 @@ def test_an_applicant_has_no_exports_page(client, applicant):
         client.post(NEW, {"query": "", "kind": "applications", "format": "csv"}).status_code == 404
     )
     assert not Export.objects.exists()
+
+
+def test_the_workbench_offers_the_xlsx_export_with_its_current_filters(client, auditor, cases):
+    client.force_login(auditor)
+
+    page = client.get(reverse("office:workbench"), {"status": "submitted", "page": "1"})
+
+    body = page.content.decode()
+    assert f'action="{NEW}"' in body
+    assert 'name="query" value="status=submitted"' in body
+    assert 'name="kind" value="applications"' in body
+    assert 'name="kind" value="items"' in body
