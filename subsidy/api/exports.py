@@ -101,6 +101,7 @@ class ExportSerializer(serializers.ModelSerializer):
     expires_at = serializers.SerializerMethodField()
     expired = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
+    failure = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
 
     class Meta:
@@ -141,6 +142,11 @@ class ExportSerializer(serializers.ModelSerializer):
         if export.status != Export.Status.DONE or records.is_expired(export):
             return None
         return f"/api/v1/exports/{export.pk}/download/"
+
+    @extend_schema_field({"type": "string", "enum": Export.Failure.values, "nullable": True})
+    def get_failure(self, export: Export) -> str | None:
+        """Why it failed, as a code."""
+        return export.failure or None
 
     def get_error(self, export: Export) -> str | None:
         """Why it failed, in the caller's language."""
