@@ -10,9 +10,9 @@ rows a superuser may see, read them with rows.application_rows (or item_rows), w
 jobs.write_xlsx (xlsxwriter, constant memory) or jobs.write_csv into a temporary file, and take
 the SHA-256 of the file, timed on the wall clock and in this process's CPU; the progress
 callback samples the process's RSS every 5,000 rows (instead of the job's UPDATE of its record,
-so that the database is not written). As a floor it
-also times reading the same rows without writing them. Prints rows/s, the seconds, the file's
-size and the RSS before, at its highest and after, and the peak growth.
+so that the database is not written). As a floor it also times reading the same rows without
+writing them. Prints rows/s, the seconds, the file's size and the RSS before, at its highest
+and after, and the peak growth.
 """
 
 from __future__ import annotations
