@@ -4,7 +4,9 @@ filters, cells a spreadsheet cannot run, who may, and a memory that stays flat."
 import csv
 import datetime as dt
 import gc
+import hashlib
 import io
+import logging
 from pathlib import Path
 
 import pytest
@@ -244,6 +246,19 @@ def test_reading_the_rows_takes_a_constant_number_of_queries(
         assert len(list(rows.item_rows(MachineItem.objects.all()))) == 9
 
 
+def test_the_file_counts_its_rows_and_hashes_its_bytes(auditor, cases, caplog):
+    queryset = rows.export_queryset(rows.ITEMS, auditor, QueryDict(""))
+    file = stream.CsvFile(rows.ITEMS, queryset)
+    data = b"".join(file)
+    assert file.rows == 4 and file.size == len(data)
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+    with caplog.at_level(logging.INFO, logger="subsidy.exports.stream"):
+        text = download(auditor, APPLICATIONS_URL, "?status=draft")
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    assert f"user {auditor.pk}, filters 'status=draft': 1 rows" in caplog.text
+    assert digest in caplog.text
+
+
 @pytest.mark.postgres
 def test_copy_and_the_python_rows_write_the_same_bytes(auditor, verifier, cases):
     """The two ways to the file (COPY on PostgreSQL, rows.csv_line elsewhere) agree on every
@@ -260,22 +275,42 @@ def test_copy_and_the_python_rows_write_the_same_bytes(auditor, verifier, cases)
         description="-x", brand="", rate=None, findings=[{"code": "a"}], installed_on=None
     )
     MachineItemFactory(application=application, description="Ünïcode — 机", is_new=False)
+    files = {}
     for kind in (rows.APPLICATIONS, rows.ITEMS):
         queryset = rows.export_queryset(kind, auditor, QueryDict(""))
         copied = b"".join(stream.csv_chunks(kind, queryset, copy=True))
-        written = b"".join(stream.csv_chunks(kind, queryset, copy=False))
-        assert copied == written
+        files[kind] = b"".join(stream.csv_chunks(kind, queryset, copy=False))
+        assert copied == files[kind]
         assert copied.count(b"\n") > 5
+    # The session's time zone is Django's again: times read afterwards are right.
+    application.refresh_from_db()
+    assert application.submitted_at == dt.datetime(2026, 3, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    assert "2026-03-01T09:03:04.000005+07:00" in files[rows.APPLICATIONS].decode()
 
 
 @pytest.mark.postgres
-def test_on_postgresql_the_stream_is_a_copy(auditor, cases, django_assert_max_num_queries):
+def test_on_postgresql_the_stream_is_a_copy(auditor, cases, monkeypatch):
+    def not_this_way(*args: object) -> None:
+        raise AssertionError("the rows were read through the ORM")
+
+    monkeypatch.setattr(stream, "_python_lines", not_this_way)
     queryset = rows.export_queryset(rows.APPLICATIONS, auditor, QueryDict("status=draft"))
     assert stream.uses_copy(queryset)
-    with django_assert_max_num_queries(1) as captured:
-        text = b"".join(stream.csv_chunks(rows.APPLICATIONS, queryset)).decode()
-    assert captured.captured_queries[0]["sql"].startswith("COPY (SELECT")
-    assert len(records(text)) == 1
+    found = records(b"".join(stream.csv_chunks(rows.APPLICATIONS, queryset)).decode())
+    assert [row["status"] for row in found] == ["draft"]
+
+
+@pytest.mark.postgres
+def test_a_download_stopped_halfway_leaves_the_connection_usable(auditor, programme):
+    _seed_many(programme, 3000)
+    queryset = rows.export_queryset(rows.APPLICATIONS, auditor, QueryDict(""))
+    chunks = stream.csv_chunks(rows.APPLICATIONS, queryset)
+    next(chunks), next(chunks)  # the header, then the first rows
+    chunks.close()  # what the server does when the client goes away
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TimeZone")
+        assert cursor.fetchone()[0] == connection.timezone_name
+    assert Application.objects.filter(status=S.SUBMITTED).count() == 1000
 
 
 # --- Memory ------------------------------------------------------------------------------
@@ -318,8 +353,8 @@ def _seed_many(programme, count: int) -> None:
                 submitted_at, scale, eligible_total, computed_discount, findings, breakdown,
                 data_version, transfer_reference)
             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < %s)
-            SELECT %s, %s + i % 1000, 'RMP-' || i,
-                CASE WHEN i < 1000 THEN 'submitted' WHEN i % 2 = 0 THEN 'withdrawn'
+            SELECT %s, %s + i %% 1000, 'RMP-' || i,
+                CASE WHEN i < 1000 THEN 'submitted' WHEN i %% 2 = 0 THEN 'withdrawn'
                 ELSE 'rejected' END,
                 %s, %s, %s, 'kecil', 123456789, 49382715, '[]', '{}', 0,
                 'Transfer bank nomor ' || (1000000000 + i) || ' untuk restrukturisasi'
@@ -333,10 +368,11 @@ def _seed_many(programme, count: int) -> None:
 def test_a_hundred_thousand_rows_stream_in_flat_memory(auditor):
     programme = ProgrammeFactory()
     _seed_many(programme, MANY)
-    response = client_for(auditor).get(APPLICATIONS_URL)
-    assert response.status_code == 200
+    client = client_for(auditor)
     gc.collect()
     start = peak = _rss()
+    response = client.get(APPLICATIONS_URL)
+    assert response.status_code == 200
     received = lines = 0
     for number, chunk in enumerate(response.streaming_content):
         received += len(chunk)
