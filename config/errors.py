@@ -19,6 +19,8 @@ STATUS_BY_CODE = {
     "window_closed": 409,
     "incomplete": 409,
     "duplicate_application": 409,
+    "export_not_ready": 409,
+    "export_expired": 410,
     "throttled": 429,
     "locked_out": 429,
 }

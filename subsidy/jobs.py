@@ -10,6 +10,7 @@ from django.db import transaction
 COMPUTE_APPLICATION = "subsidy.tasks.compute_application"
 RECOMPUTE_PROGRAMME = "subsidy.tasks.recompute_programme"
 SEND_NOTICE = "subsidy.tasks.send_notice"
+RUN_EXPORT = "subsidy.tasks.run_export"
 
 
 def enqueue_after_commit(task_name: str, *args: object) -> None:

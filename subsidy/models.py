@@ -670,3 +670,84 @@ class SiteVisitPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or f"#{self.pk}"
+
+
+def export_path(instance: "Export", filename: str) -> str:
+    """A random name: an export's file is reached only through its permission-checked record."""
+    suffix = Path(filename).suffix.lower()[:10]
+    return f"exports/{uuid.uuid4().hex}{suffix}"
+
+
+class Export(models.Model):
+    """One background export of the applications or machine-items list (API.md "Exports"):
+    who asked, when, for what, and the file the job wrote. Kept after its file expires: the
+    record is what auditors read."""
+
+    class Kind(models.TextChoices):
+        APPLICATIONS = "applications", _("applications")
+        ITEMS = "items", _("machine items")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    class Failure(models.TextChoices):
+        REFUSED = "refused", _("The filters or your role no longer allow this export.")
+        WORKER_LOST = "worker_lost", _("The worker writing the file stopped before it finished.")
+        TIME_LIMIT = "time_limit", _("The export took longer than allowed.")
+        ERROR = "error", _("The file could not be written.")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    format = models.CharField(max_length=10, choices=Format.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    rows = models.PositiveBigIntegerField(default=0)
+    # Rows the job expected when it started: what progress is a share of.
+    total = models.PositiveBigIntegerField(null=True, blank=True)
+    # Each claim by a worker counts one; a job past its last attempt is failed, not run again.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(
+        storage=get_private_storage, upload_to=export_path, max_length=200, blank=True
+    )
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    failure = models.CharField(max_length=20, choices=Failure.choices, blank=True)
+    error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Moved on with every progress update: a running export whose heartbeat stops belongs to a
+    # dead worker (subsidy/exports/jobs.py, sweep_exports).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # When the file was deleted, 7 days after it was written; the record stays.
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"], name="export_by_creator"),
+            models.Index(fields=["status", "heartbeat_at"], name="export_by_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="export_progress_0_100"),
+            models.CheckConstraint(
+                condition=~Q(status="done") | (Q(progress=100) & ~Q(sha256="")),
+                name="export_done_has_its_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"export #{self.pk} {self.kind}.{self.format} {self.status}"

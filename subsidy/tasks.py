@@ -3,9 +3,11 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from subsidy.engine import computation
+from subsidy.exports import jobs as export_jobs
 from subsidy.notices import compose as notices
 from subsidy.notices import delivery
 from subsidy.services import audit_anchors
@@ -97,3 +99,36 @@ def anchor_audit_trail() -> int:
 def mail_audit_anchor() -> int:
     """Beat, daily: mail the latest anchor (or the broken entry) to the auditors."""
     return audit_anchors.audit_anchor_mail()
+# Late acks and a requeue when the worker process dies: a killed export runs again. Its claim
+# (subsidy/exports/jobs.py) counts attempts, so one that kills its worker every time is failed
+# after the last rather than redelivered for ever; another delivery while it runs is "busy" and
+# tries again once a dead worker's heartbeat would be stale.
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=3600,
+    time_limit=3700,
+    max_retries=5,
+)
+def run_export(self, export_id: int) -> str:
+    """Write one background export (CSV or XLSX) to the private storage, with its progress."""
+    outcome = export_jobs.run_export(export_id)
+    if outcome == "busy":
+        raise self.retry(countdown=settings.EXPORT_STALE_SECONDS + 1)
+    return outcome
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
+def sweep_exports() -> int:
+    """Beat: queue again exports a dead worker left running (or fail them after their last
+    attempt)."""
+    swept = export_jobs.sweep_exports()
+    return len(swept["requeued"]) + len(swept["failed"])
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=360)
+def delete_expired_exports() -> int:
+    """Beat, hourly: delete export files older than EXPORT_KEEP_DAYS (their records stay)."""
+    return export_jobs.delete_expired_exports()

@@ -5,6 +5,7 @@ from subsidy.api import applications as applications_api
 from subsidy.api import companies as companies_api
 from subsidy.api import documents as documents_api
 from subsidy.api import eligibility as eligibility_api
+from subsidy.api import exports as exports_api
 from subsidy.api import items as items_api
 from subsidy.api import notifications as notifications_api
 from subsidy.api import programmes as programmes_api
@@ -86,5 +87,19 @@ urlpatterns = [
         name="export-applications-csv",
     ),
     path("exports/items.csv", csv_exports.ItemsCsvApi.as_view(), name="export-items-csv"),
+    # Background exports (issue 12); the streamed CSVs are exports/applications.csv, items.csv.
+    path(
+        "exports/",
+        exports_api.ExportViewSet.as_view({"get": "list", "post": "create"}),
+        name="exports",
+    ),
+    path(
+        "exports/<int:pk>/", exports_api.ExportViewSet.as_view({"get": "retrieve"}), name="export"
+    ),
+    path(
+        "exports/<int:pk>/download/",
+        exports_api.ExportDownloadApi.as_view(),
+        name="export-download",
+    ),
     *router.urls,
 ]

@@ -44,8 +44,9 @@ class RealWorker:
             "PYTHONUNBUFFERED": "1",
         }
 
-    def start(self, concurrency: int = 1) -> None:
-        """Start the worker and wait until it answers a ping on its queue."""
+    def start(self, concurrency: int = 1, app_module: str = "config.celery_app") -> None:
+        """Start the worker (of the Celery app module `app_module`) and wait until it answers a ping
+        on its queue."""
         self.starts += 1
         log = open(self.log_dir / f"worker-{self.starts}.log", "wb")
         self.process = subprocess.Popen(
@@ -54,7 +55,7 @@ class RealWorker:
                 "-m",
                 "celery",
                 "-A",
-                "config.celery_app",
+                app_module,
                 "worker",
                 "-Q",
                 self.queue,
@@ -90,6 +91,18 @@ class RealWorker:
     def log(self) -> str:
         path = self.log_dir / f"worker-{self.starts}.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def pool_children(self) -> list[int]:
+        """The pids of the worker's pool processes (those that run the tasks)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if self.process and int(fields[1]) == self.process.pid:
+                children.append(int(stat.parent.name))
+        return children
 
     def kill(self) -> None:
         """SIGKILL the whole worker (main process and pool children), as a crash would."""

@@ -201,6 +201,12 @@ CASE_SLA_DAYS = read_int("CASE_SLA_DAYS", default=14, minimum=1)
 # A notice claimed longer ago than this is taken to belong to a dead worker and is sent again;
 # it must exceed the send task's hard time limit (90 s).
 NOTICE_LEASE_SECONDS = read_int("NOTICE_LEASE_SECONDS", default=120, minimum=1)
+# Background exports (subsidy/exports/jobs.py): a file is kept this many days, then deleted;
+# a running export whose heartbeat is older than EXPORT_STALE_SECONDS belongs to a dead worker
+# and is queued again, up to EXPORT_MAX_ATTEMPTS claims in all, then failed.
+EXPORT_KEEP_DAYS = 7
+EXPORT_STALE_SECONDS = read_int("EXPORT_STALE_SECONDS", default=300, minimum=1)
+EXPORT_MAX_ATTEMPTS = 3
 # Key of the audit trail's HMAC chain; never stored in the database.
 AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
 # Where the beat job appends the chain head every day (one file per day), outside the
@@ -257,6 +263,15 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-notices": {
         "task": "subsidy.tasks.requeue_stuck_notices",
         "schedule": 300.0,
+    },
+    "sweep-exports": {
+        "task": "subsidy.tasks.sweep_exports",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "delete-expired-exports": {
+        "task": "subsidy.tasks.delete_expired_exports",
+        "schedule": crontab(minute=15),
     },
     "daily-sla-digest": {
         "task": "subsidy.tasks.send_sla_digests",
@@ -332,6 +347,8 @@ SPECTACULAR_SETTINGS = {
         "NoticeKindEnum": "subsidy.models.Notice.Kind",
         "ApplicationStatusEnum": "subsidy.models.Application.Status",
         "ApplicationScaleEnum": "subsidy.models.Scale",
+        "ExportKindEnum": "subsidy.models.Export.Kind",
+        "ExportStatusEnum": "subsidy.models.Export.Status",
         # A checklist item that recommending requires: true, the only value.
         "CheckedEnum": [(True, True)],
     },

@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from subsidy.web import exports as export_pages
+
 from . import (
     applications,
     approver,
@@ -105,6 +107,11 @@ office_patterns = [
     # The approver: bulk approve, confirmed, then a result per case (issue 11).
     path("approve/", approver.approve_selected, name="approve_selected"),
     path("approve/confirm/", approver.approve_confirmed, name="approve_confirmed"),
+    # Background exports: asked for from the workbench, watched and downloaded here (issue 12).
+    path("exports/", export_pages.exports, name="exports"),
+    path("exports/new/", export_pages.export_new, name="export_new"),
+    path("exports/<int:pk>/status/", export_pages.export_status, name="export_status"),
+    path("exports/<int:pk>/download/", export_pages.export_download, name="export_download"),
 ]
 
 urlpatterns = [

@@ -16,7 +16,9 @@ from rest_framework.test import APIClient
 
 from accounts.roles import APPLICANT, APPROVER, VERIFIER, grant_role
 from subsidy.engine import computation
-from subsidy.models import Application, CompanyInvitation, Notice
+from subsidy.exports import jobs as export_jobs
+from subsidy.exports import records as export_records
+from subsidy.models import Application, CompanyInvitation, Export, Notice
 from subsidy.services import documents as document_services
 from subsidy.services import site_visits as site_visit_services
 from subsidy.services.companies import invitation_token_hash
@@ -87,6 +89,16 @@ def _staff_read(code: int = 200) -> dict[str, int]:
     return {**_signed_in(code), "applicant": 403, "other_applicant": 404}
 
 
+def _exporters(code: int) -> dict[str, int]:
+    """Staff roles and superusers; applicants 403 (API.md "Exports")."""
+    return {**_signed_in(code), "applicant": 403, "other_applicant": 403}
+
+
+def _auditors_see_every_export(code: int) -> dict[str, int]:
+    """An auditor's export: the auditor and superusers; other staff 404 (not theirs)."""
+    return {**_exporters(404), "auditor": code, "superuser": code}
+
+
 def _verifier_write(code: int) -> dict[str, int]:
     """Only a verifier records; everyone else who sees the case 403, other applicants 404."""
     return {**_signed_in(403), "verifier": code, "other_applicant": 404}
@@ -129,6 +141,15 @@ class World:
     @cached_property
     def document(self):
         return self.draft.documents.get()
+
+    @cached_property
+    def export(self) -> Export:
+        """An auditor's export, written."""
+        export = export_records.export_create(
+            by=self.user("auditor"), kind="applications", format="csv", filters={}
+        )
+        export_jobs.run_export(export.pk)
+        return export
 
     @cached_property
     def approved(self) -> Application:
@@ -411,6 +432,15 @@ CALLS: dict[str, Call] = {
     ),
     # Notifications: the caller's own.
     "notifications GET": Call("get", lambda w: "/api/v1/notifications/"),
+    # Exports: staff and auditors; background exports are their creator's, and every auditor's.
+    "applications csv GET": Call("get", lambda w: "/api/v1/exports/applications.csv"),
+    "items csv GET": Call("get", lambda w: "/api/v1/exports/items.csv"),
+    "exports GET": Call("get", lambda w: "/api/v1/exports/"),
+    "exports POST": Call(
+        "post", lambda w: "/api/v1/exports/", lambda w: {"kind": "items", "format": "xlsx"}
+    ),
+    "export GET": Call("get", lambda w: f"/api/v1/exports/{w.export.pk}/"),
+    "export download GET": Call("get", lambda w: f"/api/v1/exports/{w.export.pk}/download/"),
 }
 
 EXPECTED: dict[str, dict[str, int]] = {
@@ -470,6 +500,12 @@ EXPECTED: dict[str, dict[str, int]] = {
     # A photo is not the applicant's to fetch: not found, as for anything not theirs.
     "site visit photo download GET": {**_staff_read(), "applicant": 404},
     "notifications GET": _signed_in(200),
+    "applications csv GET": _exporters(200),
+    "items csv GET": _exporters(200),
+    "exports GET": _exporters(200),
+    "exports POST": _exporters(202),
+    "export GET": _auditors_see_every_export(200),
+    "export download GET": _auditors_see_every_export(200),
 }
 
 
@@ -556,6 +592,11 @@ _TEMPLATES = {
     "site visit photos": "/api/v1/applications/{application_pk}/site-visits/{id}/photos/",
     "site visit photo download": "/api/v1/site-visit-photos/{id}/download/",
     "notifications": "/api/v1/notifications/",
+    "applications csv": "/api/v1/exports/applications.csv",
+    "items csv": "/api/v1/exports/items.csv",
+    "exports": "/api/v1/exports/",
+    "export": "/api/v1/exports/{id}/",
+    "export download": "/api/v1/exports/{id}/download/",
 }
 COVERED_BELOW = {
     ("/api/v1/applications/{id}/transitions/", "POST"),

@@ -25,6 +25,7 @@ from schemathesis.checks import (
 )
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+from subsidy.exports import records as export_records
 from subsidy.models import Application, Company, Notice
 from subsidy.regions import provinces, regency_in_province, regency_names
 from subsidy.services import documents as document_services
@@ -82,7 +83,12 @@ def world(_keep_connection, applicant, verifier, company, programme) -> dict:
         title="Pengingat",
         body="Pengingat",
     )
+    # Recorded, not written: the test's transaction never commits, so its job never runs.
+    export = export_records.export_create(
+        by=verifier, kind="applications", format="csv", filters={}
+    )
     return {
+        "export": export.pk,
         "draft": draft.pk,
         "approved": approved.pk,
         "item": draft.items.get().pk,
@@ -131,6 +137,8 @@ def _aim(case, world: dict) -> None:
             params["id"] = world["company"]
         elif path.startswith("/api/v1/notifications/"):
             params["id"] = world["notice"]
+        elif path.startswith("/api/v1/exports/"):
+            params["id"] = world["export"]
 
 
 def _is_id(value: object) -> bool:
@@ -477,6 +485,12 @@ CONTRACT_PATHS = {
     "/api/v1/applications/{application_pk}/site-visits/{id}/": {"get"},
     "/api/v1/applications/{application_pk}/site-visits/{id}/photos/": {"post"},
     "/api/v1/site-visit-photos/{id}/download/": {"get"},
+    # Exports (issue 12): the streamed CSVs and the background exports.
+    "/api/v1/exports/applications.csv": {"get"},
+    "/api/v1/exports/items.csv": {"get"},
+    "/api/v1/exports/": {"get", "post"},
+    "/api/v1/exports/{id}/": {"get"},
+    "/api/v1/exports/{id}/download/": {"get"},
 }
 
 
@@ -533,6 +547,11 @@ def _properties(document: dict, component: str) -> set[str]:
         ("HistoryEntry", "at actor action from_status to_status comment changes"),
         ("Notification", "id kind application title body created_at read_at"),
         ("Error", "code detail errors missing"),
+        (
+            "Export",
+            "id kind format filters status progress rows created_by created_at finished_at "
+            "sha256 download_url",
+        ),
     ],
 )
 def test_schema_names_every_contract_field(document, component, fields):
@@ -611,6 +630,8 @@ def test_transition_payload_lists_the_actions(document):
         ("/api/v1/applications/{id}/letter/", "get", {"200", "401", "404", "409"}),
         ("/api/v1/programmes/", "post", {"201", "400", "401", "403"}),
         ("/api/v1/auth/token/", "post", {"200", "400", "429"}),
+        ("/api/v1/exports/", "post", {"400", "401", "403"}),
+        ("/api/v1/exports/{id}/download/", "get", {"401", "403", "404", "409", "410"}),
     ],
 )
 def test_error_responses_are_documented(document, path, method, codes):
