@@ -99,6 +99,8 @@ def anchor_audit_trail() -> int:
 def mail_audit_anchor() -> int:
     """Beat, daily: mail the latest anchor (or the broken entry) to the auditors."""
     return audit_anchors.audit_anchor_mail()
+
+
 # Late acks and a requeue when the worker process dies: a killed export runs again. Its claim
 # (subsidy/exports/jobs.py) counts attempts, so one that kills its worker every time is failed
 # after the last rather than redelivered for ever; another delivery while it runs is "busy" and
