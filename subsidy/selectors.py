@@ -144,9 +144,15 @@ def programme_budget(programme: Programme) -> dict[str, int]:
 
 
 # DOMAIN.md "Notices": whom a case waits on, by its state. A submitted case nobody has taken
-# is every verifier's; under review and field verification its case officer's; recommended
+# is every verifier's; under review, field verification and submitted again after a revision
+# its case officer's; recommended
 # every approver's; approved every finance officer's.
-CASE_OFFICER_STATUSES = (Application.Status.UNDER_REVIEW, Application.Status.FIELD_VERIFICATION)
+# A case sent back for revision and submitted again keeps its case officer: it waits on them.
+CASE_OFFICER_STATUSES = (
+    Application.Status.SUBMITTED,
+    Application.Status.UNDER_REVIEW,
+    Application.Status.FIELD_VERIFICATION,
+)
 QUEUE_ROLES = (VERIFIER, APPROVER, FINANCE)
 
 

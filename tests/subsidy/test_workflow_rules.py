@@ -727,6 +727,7 @@ def test_each_role_queue_holds_the_cases_waiting_on_it(
         return _waiting_case(applicant, programme, state, 1, case_officer=officer)
 
     untaken = case(S.SUBMITTED)
+    resubmitted = case(S.SUBMITTED, verifier)  # back from revision: its officer's again
     reviewing = case(S.UNDER_REVIEW, verifier)
     visiting = case(S.FIELD_VERIFICATION, verifier)
     others = case(S.UNDER_REVIEW, verifier2)
@@ -735,7 +736,7 @@ def test_each_role_queue_holds_the_cases_waiting_on_it(
     for state in (S.DRAFT, S.REVISION_REQUESTED, S.DISBURSED, S.REJECTED, S.WITHDRAWN):
         case(state, verifier)  # waiting on the applicant, or finished
 
-    assert set(selectors.queue_for(verifier)) == {untaken, reviewing, visiting}
+    assert set(selectors.queue_for(verifier)) == {untaken, resubmitted, reviewing, visiting}
     assert set(selectors.queue_for(verifier2)) == {untaken, others}
     assert list(selectors.queue_for(approver)) == [recommended]
     assert list(selectors.queue_for(finance)) == [approved]
