@@ -144,10 +144,9 @@ def programme_budget(programme: Programme) -> dict[str, int]:
 
 
 # DOMAIN.md "Notices": whom a case waits on, by its state. A submitted case nobody has taken
-# is every verifier's; under review, field verification and submitted again after a revision
-# its case officer's; recommended
-# every approver's; approved every finance officer's.
-# A case sent back for revision and submitted again keeps its case officer: it waits on them.
+# is every verifier's; under review, field verification, and submitted again after a revision
+# (it keeps its case officer), its case officer's; recommended every approver's; approved
+# every finance officer's.
 CASE_OFFICER_STATUSES = (
     Application.Status.SUBMITTED,
     Application.Status.UNDER_REVIEW,
