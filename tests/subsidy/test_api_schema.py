@@ -470,6 +470,7 @@ CONTRACT_PATHS = {
     "/api/v1/applications/{id}/transitions/": {"get", "post"},
     "/api/v1/applications/{id}/history/": {"get"},
     "/api/v1/applications/{id}/letter/": {"get"},
+    "/api/v1/applications/{id}/dossier/": {"get"},
     "/api/v1/notifications/": {"get"},
     "/api/v1/notifications/{id}/read/": {"post"},
     # Added for the officers' pages (not in API.md): site visits and their photos.
@@ -609,6 +610,7 @@ def test_transition_payload_lists_the_actions(document):
             {"201", "400", "401", "403", "404", "409", "429"},
         ),
         ("/api/v1/applications/{id}/letter/", "get", {"200", "401", "404", "409"}),
+        ("/api/v1/applications/{id}/dossier/", "get", {"200", "401", "404"}),
         ("/api/v1/programmes/", "post", {"201", "400", "401", "403"}),
         ("/api/v1/auth/token/", "post", {"200", "400", "429"}),
     ],
