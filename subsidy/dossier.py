@@ -103,6 +103,10 @@ class Contents:
     left_out: list[LeftOut] = field(default_factory=list)
 
 
+class Unreadable(Exception):
+    """A stored file that cannot be opened: it is left out and named in the summary."""
+
+
 class _HashingSink:
     """The zip's destination, hashed as it is written.
 
@@ -152,10 +156,18 @@ class _Archive:
     ) -> tuple[str, str, int]:
         """Copy a stored file in chunks as `stem` + the suffix its content shows.
 
-        (path, SHA-256, bytes); OSError when the file cannot be opened (nothing is written).
+        (path, SHA-256, bytes); Unreadable when the file cannot be opened and nothing is
+        written. A read failing halfway is not caught: a dossier is whole or not given.
         """
-        with stored.storage.open(stored.name, "rb") as source:
-            chunk = source.read(CHUNK)
+        try:
+            source = stored.storage.open(stored.name, "rb")
+        except OSError as error:
+            raise Unreadable(stored.name) from error
+        with source:
+            try:
+                chunk = source.read(CHUNK)
+            except OSError as error:
+                raise Unreadable(stored.name) from error
             sniffed = files.sniff_content_type(chunk[: files.SNIFF_BYTES])
             path = stem + (sniffed[1] if sniffed else UNKNOWN_SUFFIX)
             # PDF, JPEG and PNG are compressed already: stored as they are.
@@ -191,7 +203,7 @@ def _copy_documents(archive: _Archive, application: Application) -> None:
                 size_hint=document.size,
                 moment=document.uploaded_at,
             )
-        except OSError:
+        except Unreadable:
             archive.contents.left_out.append(
                 LeftOut(
                     document.kind,
@@ -231,7 +243,7 @@ def _copy_photos(archive: _Archive, application: Application, user: object) -> N
                 size_hint=photo.size,
                 moment=photo.uploaded_at,
             )
-        except OSError:
+        except Unreadable:
             archive.contents.left_out.append(
                 LeftOut(
                     kind,

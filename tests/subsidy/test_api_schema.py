@@ -194,6 +194,19 @@ def _free_nib(case, world: dict) -> None:
     body["nib"] = f"{n:013d}"
 
 
+def _free_email(body: object) -> None:
+    """An address no account holds: one account per address, and the first role's call may
+    have taken the generated one (registration, or a change of one's own address)."""
+    email = body.get("email") if isinstance(body, dict) else None
+    if isinstance(email, str) and "@" in email:
+        users = get_user_model().objects
+        local, domain = email.rsplit("@", 1)
+        n = 0
+        while users.filter(email__iexact=body["email"]).exists():
+            n += 1
+            body["email"] = f"{n}{local[: 64 - len(str(n))]}@{domain}"
+
+
 def _fresh_registration(case) -> None:
     """A username and an address not taken yet (earlier examples registered some; the second
     role's call repeats the first's) and a password Django's validators accept: the schema
@@ -207,13 +220,7 @@ def _fresh_registration(case) -> None:
     while users.filter(username__iexact=body["username"]).exists():
         n += 1
         body["username"] = f"{base}{n}"
-    email = body.get("email")
-    if isinstance(email, str) and "@" in email:  # one account per address: a fresh one
-        local, domain = email.rsplit("@", 1)
-        n = 0
-        while users.filter(email__iexact=body["email"]).exists():
-            n += 1
-            body["email"] = f"{n}{local[: 64 - len(str(n))]}@{domain}"
+    _free_email(body)
     candidate = get_user_model()(username=body["username"], email=body.get("email", ""))
     try:
         validate_password(body.get("password"), user=candidate)
@@ -283,6 +290,8 @@ def _valid_input_stays_valid(case, world: dict) -> None:
         _free_nib(case, world)
     elif path == "/api/v1/auth/register/":
         _fresh_registration(case)
+    elif path == "/api/v1/me/":
+        _free_email(case.body)
     elif path == "/api/v1/auth/token/":
         _known_credentials(case)
     elif path.endswith("/transitions/"):
