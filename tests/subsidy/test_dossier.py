@@ -345,7 +345,6 @@ def test_a_big_document_is_copied_without_holding_it_in_memory(auditor, applican
         with received.open("wb") as out:
             for chunk in response.streaming_content:
                 out.write(chunk)
-        response.close()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
