@@ -1,6 +1,6 @@
-"""/api/v1/applications/: applications, their transitions, history and letter."""
+"""/api/v1/applications/: applications, their transitions, history, letter and dossier."""
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -34,6 +34,7 @@ from subsidy.api.common import (
     validated,
 )
 from subsidy.api.items import MachineItemSerializer
+from subsidy.dossier import dossier_response
 from subsidy.engine import rules
 from subsidy.filters import ApplicationFilter
 from subsidy.findings import finding_detail
@@ -456,3 +457,18 @@ class ApplicationViewSet(
             f'attachment; filename="{letters.letter_filename(application)}"'
         )
         return response
+
+    @extend_schema(
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                "The case dossier: summary.pdf, breakdown.csv, history.json (with the audit "
+                "chain's verdict), documents/ and manifest.csv (path, sha256, bytes).",
+            ),
+            **error_responses(401, 404),
+        }
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def dossier(self, request: Request, pk: str | None = None) -> FileResponse:
+        language = getattr(request.user, "language", "id") or "id"
+        return dossier_response(self.get_object(), by=request.user, language=language)

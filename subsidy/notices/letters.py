@@ -30,7 +30,7 @@ WIDTH = 170  # A4 (210 mm) less 20 mm margins each side
 LINE = 5.5
 
 
-def _latin1(text: object) -> str:
+def latin1(text: object) -> str:
     # The PDF core fonts are Latin-1; anything else is shown as '?', never an error.
     return str(text).encode("latin-1", "replace").decode("latin-1")
 
@@ -67,10 +67,14 @@ def letter_filename(application: Application) -> str:
     return f"surat-persetujuan-{application.reference or application.pk}.pdf"
 
 
-class _Letter(FPDF):
-    def __init__(self, reference: str) -> None:
+class LetterPdf(FPDF):
+    """An A4 paper of the Directorate General; `footer_text` names it on every page."""
+
+    def __init__(self, reference: str, footer_text: str = "") -> None:
         super().__init__(format="A4")
         self.reference = reference
+        # Holds %(reference)s, %(page)s and fpdf2's {nb} (the page count).
+        self.footer_text = footer_text
         self.set_margins(20, 15, 20)
         self.set_auto_page_break(True, margin=20)
 
@@ -78,27 +82,25 @@ class _Letter(FPDF):
         self.set_y(-14)
         self.set_font("Helvetica", "", 8)
         self.set_text_color(90)
-        text = _("Letter %(reference)s, page %(page)s of {nb}") % {
-            "reference": self.reference,
-            "page": self.page_no(),
-        }
-        self.cell(0, 5, _latin1(text), align="C")
+        template = self.footer_text or _("Letter %(reference)s, page %(page)s of {nb}")
+        text = template % {"reference": self.reference, "page": self.page_no()}
+        self.cell(0, 5, latin1(text), align="C")
         self.set_text_color(0)
 
     def text_line(self, text: str, *, style: str = "", size: float = 10, align: str = "L") -> None:
         self.set_font("Helvetica", style, size)
-        self.multi_cell(0, LINE, _latin1(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, LINE, latin1(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def pairs(self, rows: list[tuple[str, str]], *, label_width: float = 45) -> None:
         """Label and value, one row each; a long value wraps under itself, never under a label."""
         self.set_font("Helvetica", "", 10)
         for label, value in rows:
-            self.cell(label_width, LINE, _latin1(label))
+            self.cell(label_width, LINE, latin1(label))
             self.cell(4, LINE, ":")
-            self.multi_cell(0, LINE, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.multi_cell(0, LINE, latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _letterhead(pdf: _Letter) -> None:
+def letterhead(pdf: LetterPdf) -> None:
     pdf.text_line(MINISTRY, style="B", size=13, align="C")
     pdf.text_line(DIRECTORATE, style="B", size=11, align="C")
     pdf.text_line(_("Machine and/or Equipment Restructuring Programme for IKM"), size=9, align="C")
@@ -110,7 +112,7 @@ def _letterhead(pdf: _Letter) -> None:
     pdf.set_y(y + 5)
 
 
-def _heading(pdf: _Letter, application: Application, day: dt.date, language: str) -> None:
+def _heading(pdf: LetterPdf, application: Application, day: dt.date, language: str) -> None:
     top = pdf.get_y()
     pdf.pairs(
         [
@@ -122,11 +124,11 @@ def _heading(pdf: _Letter, application: Application, day: dt.date, language: str
     after = pdf.get_y()
     pdf.set_xy(20, top)
     pdf.set_font("Helvetica", "", 10)
-    pdf.cell(0, LINE, _latin1(f"{PLACE}, {formats.long_date(day, language)}"), align="R")
+    pdf.cell(0, LINE, latin1(f"{PLACE}, {formats.long_date(day, language)}"), align="R")
     pdf.set_y(max(after, top + LINE) + 4)
 
 
-def _addressee(pdf: _Letter, company: dict) -> None:
+def _addressee(pdf: LetterPdf, company: dict) -> None:
     pdf.text_line(_("To"))
     pdf.text_line(
         _("The management of %(company)s") % {"company": company.get("name", "")}, style="B"
@@ -145,7 +147,18 @@ def _addressee(pdf: _Letter, company: dict) -> None:
     pdf.ln(4)
 
 
-def _company_rows(company: dict) -> list[tuple[str, str]]:
+def company_in_force(application: Application) -> dict:
+    """The company as submitted: the data the decision was taken on, whatever it edits later."""
+    return dict(
+        rules.company_facts_in_force(
+            editable=application.is_editable,
+            snapshot=application.company_snapshot,
+            live=application.company.snapshot(),
+        )
+    )
+
+
+def company_rows(company: dict) -> list[tuple[str, str]]:
     return [
         (_("Company name"), company.get("name", "")),
         ("NIB", company.get("nib", "")),
@@ -156,7 +169,7 @@ def _company_rows(company: dict) -> list[tuple[str, str]]:
     ]
 
 
-def _machine_table(pdf: _Letter, application: Application) -> None:
+def machine_table(pdf: LetterPdf, application: Application) -> None:
     pdf.set_font("Helvetica", "", 9)
     with pdf.table(
         col_widths=(8, 56, 28, 14, 28, 36),
@@ -167,7 +180,7 @@ def _machine_table(pdf: _Letter, application: Application) -> None:
     ) as table:
         table.row(
             [
-                _latin1(h)
+                latin1(h)
                 for h in (
                     _("No."),
                     _("Machine or equipment"),
@@ -190,16 +203,16 @@ def _machine_table(pdf: _Letter, application: Application) -> None:
             table.row(
                 [
                     str(n),
-                    _latin1(machine),
+                    latin1(machine),
                     formats.rupiah(item.price),
                     formats.percent(item.rate) if item.rate is not None else "-",
                     formats.rupiah(item.discount),
-                    _latin1(note),
+                    latin1(note),
                 ]
             )
 
 
-def _totals(pdf: _Letter, application: Application) -> None:
+def _totals(pdf: LetterPdf, application: Application) -> None:
     breakdown = application.breakdown or {}
     cap = breakdown.get("max_refund_per_company", application.programme.max_refund_per_company)
     cap_note = _("applied") if breakdown.get("cap_applied") else _("not reached")
@@ -212,11 +225,11 @@ def _totals(pdf: _Letter, application: Application) -> None:
         bold = n == len(rows) - 1
         pdf.set_font("Helvetica", "B" if bold else "", 10)
         pdf.set_x(20 + WIDTH - 130)
-        pdf.cell(90, LINE + 0.5, _latin1(label), border="T" if bold else 0)
+        pdf.cell(90, LINE + 0.5, latin1(label), border="T" if bold else 0)
         pdf.cell(
             40,
             LINE + 0.5,
-            _latin1(value),
+            latin1(value),
             border="T" if bold else 0,
             align="R",
             new_x=XPos.LMARGIN,
@@ -225,7 +238,7 @@ def _totals(pdf: _Letter, application: Application) -> None:
     pdf.ln(3)
 
 
-def _signatory(pdf: _Letter, application: Application, day: dt.date, language: str) -> None:
+def _signatory(pdf: LetterPdf, application: Application, day: dt.date, language: str) -> None:
     entry = _approval(application)
     approver = entry.actor if entry else None
     name = (approver.get_full_name() or approver.username) if approver else ""
@@ -237,17 +250,17 @@ def _signatory(pdf: _Letter, application: Application, day: dt.date, language: s
     for style, text in lines:
         pdf.set_x(x)
         pdf.set_font("Helvetica", style, 10)
-        pdf.multi_cell(80, LINE, _latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(80, LINE, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(16)
     pdf.set_x(x)
     pdf.set_font("Helvetica", "BU", 10)
-    pdf.multi_cell(80, LINE, _latin1(name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(80, LINE, latin1(name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_x(x)
     pdf.set_font("Helvetica", "I", 8)
     pdf.multi_cell(
         80,
         4,
-        _latin1(
+        latin1(
             _("Approved electronically on %(date)s.") % {"date": formats.long_date(day, language)}
         ),
         new_x=XPos.LMARGIN,
@@ -257,22 +270,15 @@ def _signatory(pdf: _Letter, application: Application, day: dt.date, language: s
 
 def approval_letter_pdf(application: Application, language: str = "id") -> bytes:
     """The letter in `language`: the company as submitted, the machines, totals and account."""
-    # The company as submitted: the data the decision was taken on, whatever it edits later.
-    company = dict(
-        rules.company_facts_in_force(
-            editable=application.is_editable,
-            snapshot=application.company_snapshot,
-            live=application.company.snapshot(),
-        )
-    )
+    company = company_in_force(application)
     programme = application.programme
     day = approval_date(application)
     with translation.override(language):
-        pdf = _Letter(application.reference or f"#{application.pk}")
-        pdf.set_title(_latin1(f"{_('Approval letter')} {application.reference}"))
+        pdf = LetterPdf(application.reference or f"#{application.pk}")
+        pdf.set_title(latin1(f"{_('Approval letter')} {application.reference}"))
         pdf.set_author("Ditjen IKMA, Kementerian Perindustrian")
         pdf.add_page()
-        _letterhead(pdf)
+        letterhead(pdf)
         _heading(pdf, application, day, language)
         _addressee(pdf, company)
         pdf.text_line(
@@ -288,11 +294,11 @@ def approval_letter_pdf(application: Application, language: str = "id") -> bytes
         )
         pdf.ln(2)
         pdf.text_line(_("Company"), style="B")
-        pdf.pairs(_company_rows(company))
+        pdf.pairs(company_rows(company))
         pdf.ln(3)
         pdf.text_line(_("Machines and equipment"), style="B")
         pdf.ln(1)
-        _machine_table(pdf, application)
+        machine_table(pdf, application)
         pdf.ln(3)
         _totals(pdf, application)
         # The account, the closing and the signature stay together on one page.

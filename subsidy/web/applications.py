@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from config.errors import ServiceError
 from subsidy import selectors
 from subsidy.choices import DocumentKind
+from subsidy.dossier import dossier_response
 from subsidy.engine import rules
 from subsidy.findings import finding_detail
 from subsidy.models import Application, Document, MachineItem
@@ -186,6 +187,7 @@ def _timeline(history: list[dict]) -> list[dict]:
         ("item", "delete"): _("Machine removed"),
         ("document", "upload"): _("Document uploaded"),
         ("document", "delete"): _("Document removed"),
+        ("dossier", "download"): _("Case dossier downloaded"),
     }
     lines = []
     for entry in history:
@@ -308,6 +310,13 @@ def application_letter(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{letters.letter_filename(case)}"'
     return response
+
+
+@login_required
+def application_dossier(request: HttpRequest, pk: int) -> FileResponse:
+    """The case dossier (zip), to those who may see the case: its applicants and staff."""
+    case = application_or_404(request, pk)
+    return dossier_response(case, by=request.user, language=translation.get_language() or "id")
 
 
 # --- Machines --------------------------------------------------------------------------------

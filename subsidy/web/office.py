@@ -291,11 +291,13 @@ _CHANGE_WORDS = {
     "delete": gettext_lazy("%(object)s removed"),
     "upload": gettext_lazy("%(object)s uploaded"),
     "add_member": gettext_lazy("%(object)s: member added"),
+    "download": gettext_lazy("%(object)s downloaded"),
 }
 _OBJECT_NAMES = {
     "application": gettext_lazy("Application"),
     "company": gettext_lazy("Company"),
     "document": gettext_lazy("Document"),
+    "dossier": gettext_lazy("Case dossier"),
     "item": gettext_lazy("Machine"),
     "programme": gettext_lazy("Programme"),
     "site_visit": gettext_lazy("Site visit"),

@@ -50,6 +50,11 @@ applicant_patterns = [
     path(
         "applications/<int:pk>/letter/", applications.application_letter, name="application_letter"
     ),
+    path(
+        "applications/<int:pk>/dossier/",
+        applications.application_dossier,
+        name="application_dossier",
+    ),
     path("applications/<int:pk>/machines/", machines.machines, name="machines"),
     path("applications/<int:pk>/machines/add/", machines.machine_add, name="machine_add"),
     path("applications/<int:pk>/machines/<int:item_pk>/", machines.machine, name="machine"),

@@ -202,6 +202,19 @@ def _free_nib(case, world: dict) -> None:
     body["nib"] = f"{n:013d}"
 
 
+def _free_email(body: object) -> None:
+    """An address no account holds: one account per address, and the first role's call may
+    have taken the generated one (registration, or a change of one's own address)."""
+    email = body.get("email") if isinstance(body, dict) else None
+    if isinstance(email, str) and "@" in email:
+        users = get_user_model().objects
+        local, domain = email.rsplit("@", 1)
+        n = 0
+        while users.filter(email__iexact=body["email"]).exists():
+            n += 1
+            body["email"] = f"{n}{local[: 64 - len(str(n))]}@{domain}"
+
+
 def _fresh_registration(case) -> None:
     """A username and an address not taken yet (earlier examples registered some; the second
     role's call repeats the first's) and a password Django's validators accept: the schema
@@ -215,13 +228,7 @@ def _fresh_registration(case) -> None:
     while users.filter(username__iexact=body["username"]).exists():
         n += 1
         body["username"] = f"{base}{n}"
-    email = body.get("email")
-    if isinstance(email, str) and "@" in email:  # one account per address: a fresh one
-        local, domain = email.rsplit("@", 1)
-        n = 0
-        while users.filter(email__iexact=body["email"]).exists():
-            n += 1
-            body["email"] = f"{n}{local[: 64 - len(str(n))]}@{domain}"
+    _free_email(body)
     candidate = get_user_model()(username=body["username"], email=body.get("email", ""))
     try:
         validate_password(body.get("password"), user=candidate)
@@ -291,6 +298,8 @@ def _valid_input_stays_valid(case, world: dict) -> None:
         _free_nib(case, world)
     elif path == "/api/v1/auth/register/":
         _fresh_registration(case)
+    elif path == "/api/v1/me/":
+        _free_email(case.body)
     elif path == "/api/v1/auth/token/":
         _known_credentials(case)
     elif path.endswith("/transitions/"):
@@ -478,6 +487,7 @@ CONTRACT_PATHS = {
     "/api/v1/applications/{id}/transitions/": {"get", "post"},
     "/api/v1/applications/{id}/history/": {"get"},
     "/api/v1/applications/{id}/letter/": {"get"},
+    "/api/v1/applications/{id}/dossier/": {"get"},
     "/api/v1/notifications/": {"get"},
     "/api/v1/notifications/{id}/read/": {"post"},
     # Added for the officers' pages (not in API.md): site visits and their photos.
@@ -628,6 +638,7 @@ def test_transition_payload_lists_the_actions(document):
             {"201", "400", "401", "403", "404", "409", "429"},
         ),
         ("/api/v1/applications/{id}/letter/", "get", {"200", "401", "404", "409"}),
+        ("/api/v1/applications/{id}/dossier/", "get", {"200", "401", "404"}),
         ("/api/v1/programmes/", "post", {"201", "400", "401", "403"}),
         ("/api/v1/auth/token/", "post", {"200", "400", "429"}),
         ("/api/v1/exports/", "post", {"400", "401", "403"}),
