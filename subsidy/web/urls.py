@@ -1,6 +1,16 @@
 from django.urls import include, path
 
-from . import applications, approver, companies, documents, finance, machines, office, views
+from . import (
+    applications,
+    approver,
+    companies,
+    documents,
+    finance,
+    machines,
+    office,
+    reports,
+    views,
+)
 
 applicant_patterns = [
     # Dashboard, companies, members, invitations and notifications (issue 10).
@@ -87,11 +97,16 @@ office_patterns = [
     # The approver: bulk approve, confirmed, then a result per case (issue 11).
     path("approve/", approver.approve_selected, name="approve_selected"),
     path("approve/confirm/", approver.approve_confirmed, name="approve_confirmed"),
+    # Programme reports for staff and auditors (issue 12).
+    path("reports/", reports.report, name="report"),
+    path("reports/<slug:slug>.csv", reports.report_csv, name="report_csv"),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("eligibility-check/", views.eligibility_check, name="eligibility_check"),
+    path("statistics/", reports.statistics_page, name="statistics"),
+    path("statistics/<slug:slug>.csv", reports.statistics_csv, name="statistics_csv"),
     path("", include((applicant_patterns, "applicant"))),
     path("office/", include((office_patterns, "office"))),
 ]
