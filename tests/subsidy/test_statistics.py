@@ -6,7 +6,9 @@ import io
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from rest_framework.throttling import ScopedRateThrottle
 
+from config.errors import ServiceError
 from subsidy import statistics
 from subsidy.models import Application
 from subsidy.workflow.actions import application_disburse
@@ -88,7 +90,10 @@ def test_totals_and_every_table_add_up_to_the_disbursed_amounts(client, programm
     }
     assert body["by_province"][0]["province_name"] == "Jawa Tengah"
     sectors = {row["kbli_division"]: row["name"] for row in body["by_sector"]}
-    assert sectors == {"10": "Industri Makanan", "25": "Industri Barang Logam, Bukan Mesin dan Peralatannya"}
+    assert sectors == {
+        "10": "Industri Makanan",
+        "25": "Industri Barang Logam, Bukan Mesin dan Peralatannya",
+    }
 
 
 def test_a_province_with_two_companies_is_suppressed(client, programme):
@@ -142,7 +147,6 @@ def test_no_name_nib_npwp_or_bank_data_reaches_the_api_the_page_or_a_csv(client,
     ]
 
     assert all(r.status_code == 200 for r in responses)
-    assert b"12.345.678" not in responses[1].content or True  # amounts in aggregate are fine
     for response in responses:
         content = response.content
         for value in [*SECRETS.values(), "TRX-RAHASIA-Zqx", "01.928.374.6-501.928"]:
@@ -150,7 +154,9 @@ def test_no_name_nib_npwp_or_bank_data_reaches_the_api_the_page_or_a_csv(client,
     assert "PT Rahasia" not in responses[1].content.decode()
 
 
-def test_the_cached_figures_count_a_new_disbursement(client, programme, finance, django_capture_on_commit_callbacks):
+def test_the_cached_figures_count_a_new_disbursement(
+    client, programme, finance, django_capture_on_commit_callbacks
+):
     for _ in range(3):
         paid(programme, amount=10_000_000)
     waiting = paid(programme, amount=25_000_000, status=S.APPROVED)
@@ -168,13 +174,15 @@ def test_the_cached_figures_count_a_new_disbursement(client, programme, finance,
     assert (body["applications"], body["disbursed_amount"]) == (4, 55_000_000)
 
 
-def test_a_refused_disbursement_keeps_the_cache(programme, finance, django_capture_on_commit_callbacks):
+def test_a_refused_disbursement_keeps_the_cache(
+    programme, finance, django_capture_on_commit_callbacks
+):
     paid(programme, amount=10_000_000)
     statistics.public_statistics(programme.year)
     draft = paid(programme, amount=1, status=S.DRAFT)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(Exception):  # noqa: B017, PT011 - the workflow refuses a draft
+        with pytest.raises(ServiceError):
             application_disburse(
                 application=draft, by=finance, transfer_reference="T", transferred_on="2026-01-05"
             )
@@ -192,22 +200,16 @@ def test_a_year_without_a_programme_is_404_and_a_bad_year_400(client, programme)
     assert "Pilih tahun dari daftar." in page.content.decode()
 
 
-def test_the_api_needs_no_login_and_is_throttled(client, programme, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "statistics": "2/min",
-        },
-    }
-    from rest_framework.throttling import ScopedRateThrottle
+def test_the_api_needs_no_login_and_is_throttled(client, programme, settings, monkeypatch):
+    rates = {"statistics": "2/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    # DRF reads the rates once, into a class attribute: point it at the lowered ones.
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
 
-    ScopedRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-    try:
-        codes = [client.get(API).status_code for _ in range(3)]
-    finally:
-        ScopedRateThrottle.THROTTLE_RATES = {}
-    assert codes == [200, 200, 429]
+    responses = [client.get(API) for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    assert responses[-1].json()["code"] == "throttled"
 
 
 def test_a_table_as_csv_has_a_bom_and_the_api_columns(client, programme):
