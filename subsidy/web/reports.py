@@ -72,6 +72,7 @@ class Section:
     rows: list[list[tuple[str, bool]]]
     csv_url: str
     legend: list[tuple[str, str]] = field(default_factory=list)  # (css class, text)
+    caption_hidden: bool = False  # the heading above says it all; a screen reader still reads it
 
 
 def _short(label: str) -> str:
@@ -365,9 +366,9 @@ def _statistics_section(year: int, slug: str, table: str, rows: list[dict]) -> S
     )
     headers = [
         (_("Group"), False),
-        (_("IKM funded"), True),
+        (_("IKM"), True),
         (_("Machines"), True),
-        (_("Refunds disbursed"), True),
+        (_("Disbursed (Rp)"), True),
     ]
     body = []
     for row in rows:
@@ -377,12 +378,12 @@ def _statistics_section(year: int, slug: str, table: str, rows: list[dict]) -> S
             figures = [
                 (_number(row["companies"]), True),
                 (_number(row["machines"]), True),
-                (formats.rupiah(row["disbursed_amount"]), True),
+                (_number(row["disbursed_amount"]), True),
             ]
         body.append([(_statistics_label(table, row), False), *figures])
     url = reverse("statistics_csv", args=[slug]) + f"?year={year}"
-    caption = _("A group of fewer than 3 companies shows “< 3” and no amount.")
-    return Section(slug, title, caption, chart, headers, body, url)
+    caption = _("%(title)s: IKM funded, machines and refunds disbursed") % {"title": title}
+    return Section(slug, title, caption, chart, headers, body, url, caption_hidden=True)
 
 
 class YearForm(forms.Form):
