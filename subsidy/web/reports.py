@@ -166,9 +166,10 @@ def _cell(column: str, value: int | None) -> str:
     return formats.rupiah(value)
 
 
-def _label(row: reports.Row) -> str:
+def _label(row: reports.Row, with_code: bool = False) -> str:
+    """The name a reader knows; a KBLI division also with its code ("10 Industri Makanan")."""
     if row.label:
-        return row.label if row.key == row.label else f"{row.key} {row.label}"
+        return f"{row.key} {row.label}" if with_code else row.label
     return row.key or _("(not recorded)")
 
 
@@ -222,7 +223,8 @@ def _report_chart(
         ]
         return Chart(slug, title, _("Machines of each origin."), _bars(lines)), []
     lines = [
-        (_label(r), r.values["applications"], _number(r.values["applications"])) for r in table.rows
+        (_label(r, slug == "kbli"), r.values["applications"], _number(r.values["applications"]))
+        for r in table.rows
     ]
     return Chart(slug, title, _("Number of applications in each group."), _bars(lines)), []
 
@@ -250,7 +252,10 @@ def _report_section(programme: Programme, table: reports.Table) -> Section:
     headers = [(_("Month") if table.slug in ("month", "budget") else _("Group"), False)]
     headers += [(str(COLUMN_TITLES[c]), True) for c in table.columns]
     rows = [
-        [(_label(row), False), *((_cell(c, row.values[c]), True) for c in table.columns)]
+        [
+            (_label(row, table.slug == "kbli"), False),
+            *((_cell(c, row.values[c]), True) for c in table.columns),
+        ]
         for row in table.rows
     ]
     url = reverse("office:report_csv", args=[table.slug]) + f"?programme={programme.pk}"
@@ -271,6 +276,7 @@ class ProgrammeForm(forms.Form):
         queryset=Programme.objects.order_by("-year"),
         label=gettext_lazy("Programme"),
         empty_label=None,
+        widget=forms.Select(attrs={"class": "form-select w-auto"}),
         error_messages={"invalid_choice": gettext_lazy("Choose a programme from the list.")},
     )
 
