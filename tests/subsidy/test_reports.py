@@ -101,7 +101,6 @@ def test_kbli_scale_origin_and_month(programme):
     assert values(reports.by_scale(programme)).keys() == {"kecil", "menengah"}
     assert origin["imported"] == {
         "machines": 2,
-        "applications": 2,
         "price": 200_000_000,
         "discount": 35,
     }
