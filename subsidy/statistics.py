@@ -45,12 +45,9 @@ def _cache_key(year: int) -> str:
     return f"public-statistics:v1:{year}"
 
 
-YEARS_KEY = "public-statistics:v1:years"
-
-
 def forget(year: int) -> None:
-    """Drop a year's cached figures (and the list of years) once the transaction commits."""
-    transaction.on_commit(lambda: cache.delete_many([_cache_key(year), YEARS_KEY]))
+    """Drop a year's cached figures once the transaction commits."""
+    transaction.on_commit(lambda: cache.delete(_cache_key(year)))
 
 
 class MulDiv(Func):
@@ -187,12 +184,9 @@ def _named(table: str, code: str) -> dict:
 
 
 def years() -> list[int]:
-    """The programme years, newest first (cached with the figures)."""
-    found = cache.get(YEARS_KEY)
-    if found is None:
-        found = list(Programme.objects.order_by("-year").values_list("year", flat=True))
-        cache.set(YEARS_KEY, found, CACHE_SECONDS)
-    return found
+    """The programme years, newest first: one small query, never stale (a new programme is
+    listed at once)."""
+    return list(Programme.objects.order_by("-year").values_list("year", flat=True))
 
 
 def default_year() -> int | None:

@@ -1,5 +1,6 @@
 """GET /api/v1/statistics/: the public yearly figures of disbursed applications."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -22,6 +23,12 @@ class StatisticsQuerySerializer(serializers.Serializer):
         max_value=validators.YEAR_MAX,
         help_text="The programme (fiscal) year; the newest programme's when left out.",
     )
+
+    def to_internal_value(self, data: object) -> dict:
+        # A query sent empty (`?year=`) is a 400, as its schema says: DRF would ignore it.
+        if hasattr(data, "getlist") and "" in data.getlist("year"):
+            raise serializers.ValidationError({"year": [_("This parameter may not be empty.")]})
+        return super().to_internal_value(data)
 
 
 SUPPRESSED = "Null when the row is suppressed."

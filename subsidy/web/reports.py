@@ -408,8 +408,11 @@ def _chosen_year(request: HttpRequest) -> tuple[YearForm, int | None]:
     if "year" in request.GET:
         form = YearForm(request.GET)
         return form, form.cleaned_data["year"] if form.is_valid() else None
-    year = statistics.default_year()
-    return YearForm(initial={"year": year}), year
+    form = YearForm()
+    # The newest year, as statistics.default_year gives it, from the list the form holds.
+    year = next((value for value, _text in form.fields["year"].choices), None)
+    form.initial = {"year": year}
+    return form, year
 
 
 def statistics_page(request: HttpRequest) -> HttpResponse:

@@ -248,7 +248,7 @@ def test_the_statistics_page_answers_from_the_cache_in_constant_queries(
     for n in range(3):
         paid(programme, amount=10_000_000, province=("33", "35", "51")[n])
     client.get(PAGE)
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):  # the list of years
         client.get(PAGE)
     cache.clear()
     with django_assert_num_queries(9) as cold:
@@ -258,3 +258,10 @@ def test_the_statistics_page_answers_from_the_cache_in_constant_queries(
     cache.clear()
     with django_assert_num_queries(len(cold.captured_queries)):
         client.get(PAGE)
+
+
+def test_a_year_sent_empty_is_refused(client, programme):
+    response = client.get(API + "?year=")
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["year"] == ["Parameter ini tidak boleh kosong."]
