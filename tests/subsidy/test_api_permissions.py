@@ -317,7 +317,7 @@ CALLS: dict[str, Call] = {
     ),
     "regions GET": Call("get", lambda w: "/api/v1/regions/"),
     # The public yearly figures: anyone, signed in or not.
-    "statistics GET": Call("get", lambda w: "/api/v1/statistics/"),
+    "statistics GET": Call("get", lambda w: f"/api/v1/statistics/?year={w.programme.year}"),
     # The public self-check: anyone, signed in or not; nothing stored.
     "eligibility-check POST": Call(
         "post",
