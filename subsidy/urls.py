@@ -10,6 +10,7 @@ from subsidy.api import items as items_api
 from subsidy.api import notifications as notifications_api
 from subsidy.api import programmes as programmes_api
 from subsidy.api import site_visits as site_visits_api
+from subsidy.api import statistics as statistics_api
 from subsidy.exports import stream as csv_exports
 
 router = SimpleRouter()
@@ -29,6 +30,7 @@ urlpatterns = [
         eligibility_api.EligibilityCheckApi.as_view(),
         name="eligibility-check",
     ),
+    path("statistics/", statistics_api.StatisticsApi.as_view(), name="api-statistics"),
     path(
         "invitations/<str:token>/accept/",
         companies_api.InvitationAcceptApi.as_view(),

@@ -327,6 +327,7 @@ REST_FRAMEWORK = {
         "register": read_rate("THROTTLE_REGISTER", default="10/hour"),
         "upload": read_rate("THROTTLE_UPLOAD", default="60/hour"),
         "eligibility": read_rate("THROTTLE_ELIGIBILITY", default="60/min"),
+        "statistics": read_rate("THROTTLE_STATISTICS", default="120/min"),
     },
     "PAGE_SIZE": 20,
     # For any throttle that keeps DRF's own get_ident; ours call config/client_ip.py.

@@ -18,6 +18,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "register": "100000/min",
     "upload": "100000/min",
     "eligibility": "100000/min",
+    "statistics": "100000/min",
 }
 # Tests run the Celery tasks in process unless a test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True

@@ -8,6 +8,9 @@ verification, with a camera photo carrying EXIF time and GPS (made here with Pil
 visit page is saved; finance uploads a bank result for an approved case (one row recorded, one
 refused) and the page of results is saved. Both change the demo data, as an officer would:
 run it again and it reuses the recorded visit. `--pages office` takes only the officers' pages.
+Then the demo auditor's programme report (desk width) and a visitor's public statistics (a
+360 px phone); with figures in them once the demo has paid cases
+(`manage.py seed_demo --applications 600`).
 """
 
 import argparse
@@ -25,6 +28,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 740}
 DESK = {"width": 1366, "height": 768}
 # The demo officers of `manage.py load_demo` (local only, listed in the README).
 VERIFIER = ("verifikator", "Demo-verifikator-2026")
@@ -123,6 +127,8 @@ def main() -> int:
     parser.add_argument("--base-url", default=os.environ.get("BASE_URL", "http://127.0.0.1:8000"))
     parser.add_argument("--username", default="pemohon")
     parser.add_argument("--password", default="Demo-pemohon-2026")
+    parser.add_argument("--auditor", default="auditor")
+    parser.add_argument("--auditor-password", default="Demo-auditor-2026")
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument("--pages", choices=["all", "applicant", "office"], default="all")
     args = parser.parse_args()
@@ -161,6 +167,19 @@ def main() -> int:
         shoot("machine-form", f"/applications/{case}/machines/add/")
         shoot("documents", f"/applications/{case}/documents/")
         shoot("check-answers", f"/applications/{case}/check-answers/")
+
+        # The auditor's programme report at a desk.
+        page = browser.new_page(viewport=DESK, locale="id-ID")
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_login", args.auditor)
+        page.fill("#id_password", args.auditor_password)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()
+        shoot("reports", "/office/reports/")
+
+        # A visitor's public statistics on a small phone.
+        page = browser.new_page(viewport=SMALL_PHONE, locale="id-ID")
+        shoot("statistics", "/statistics/")
         browser.close()
     return 0
 

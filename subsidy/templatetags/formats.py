@@ -17,6 +17,12 @@ def rupiah(value: int | None) -> str:
 
 
 @register.filter
+def thousands(value: int | None) -> str:
+    """A count with a dot between thousands: 12.345."""
+    return "" if value is None else formats.group_thousands(value)
+
+
+@register.filter
 def percent(value: Decimal | str | None) -> str:
     if value is None or value == "":
         return ""

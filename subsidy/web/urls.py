@@ -11,6 +11,7 @@ from . import (
     machines,
     office,
     office_visits,
+    reports,
     views,
 )
 
@@ -117,11 +118,16 @@ office_patterns = [
     path("exports/new/", export_pages.export_new, name="export_new"),
     path("exports/<int:pk>/status/", export_pages.export_status, name="export_status"),
     path("exports/<int:pk>/download/", export_pages.export_download, name="export_download"),
+    # Programme reports for staff and auditors (issue 12).
+    path("reports/", reports.report, name="report"),
+    path("reports/<slug:slug>.csv", reports.report_csv, name="report_csv"),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("eligibility-check/", views.eligibility_check, name="eligibility_check"),
+    path("statistics/", reports.statistics_page, name="statistics"),
+    path("statistics/<slug:slug>.csv", reports.statistics_csv, name="statistics_csv"),
     path("", include((applicant_patterns, "applicant"))),
     path("office/", include((office_patterns, "office"))),
 ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import ServiceError
-from subsidy import audit
+from subsidy import audit, statistics
 from subsidy.access import not_found
 from subsidy.engine import rules, stale
 from subsidy.models import Application, Programme, ReferenceCounter
@@ -345,6 +345,8 @@ def application_disburse(
     # One more participation for the company: its applications in later programmes may now
     # reach max_participations.
     stale.mark_stale(later)
+    # The public figures of the year count this payment from the commit on.
+    statistics.forget(application.programme.year)
     return _move(
         application=application,
         transition=t,

@@ -337,6 +337,8 @@ CALLS: dict[str, Call] = {
         "post", lambda w: f"/api/v1/invitations/{w.invitation_token}/accept/"
     ),
     "regions GET": Call("get", lambda w: "/api/v1/regions/"),
+    # The public yearly figures: anyone, signed in or not.
+    "statistics GET": Call("get", lambda w: f"/api/v1/statistics/?year={w.programme.year}"),
     # The public self-check: anyone, signed in or not; nothing stored.
     "eligibility-check POST": Call(
         "post",
@@ -472,6 +474,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "invitation accept POST": _applicant_create(200),
     "regions GET": _signed_in(200),
     "eligibility-check POST": _everyone(200),
+    "statistics GET": _everyone(200),
     "applications GET": _signed_in(200),
     # Another company's id is not a valid choice for an applicant: a field error, no leak.
     "applications POST": {**_applicant_create(201), "other_applicant": 400},
@@ -576,6 +579,7 @@ _TEMPLATES = {
     "invitation accept": "/api/v1/invitations/{token}/accept/",
     "regions": "/api/v1/regions/",
     "eligibility-check": "/api/v1/eligibility-check/",
+    "statistics": "/api/v1/statistics/",
     "applications": "/api/v1/applications/",
     "application": "/api/v1/applications/{id}/",
     "breakdown": "/api/v1/applications/{id}/breakdown/",

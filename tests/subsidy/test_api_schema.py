@@ -476,6 +476,7 @@ CONTRACT_PATHS = {
     "/api/v1/invitations/{token}/accept/": {"post"},
     "/api/v1/regions/": {"get"},
     "/api/v1/eligibility-check/": {"post"},
+    "/api/v1/statistics/": {"get"},
     "/api/v1/applications/": {"get", "post"},
     "/api/v1/applications/{id}/": {"get"},
     "/api/v1/applications/{application_pk}/items/": {"get", "post"},
