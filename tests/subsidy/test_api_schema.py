@@ -15,7 +15,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.checks import (
     content_type_conformance,
@@ -32,7 +31,7 @@ from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow.transitions import CHECKLIST_ITEMS
 from tests.factories import ProgrammeFactory
 from tests.subsidy.test_api_permissions import in_state
-from tests.utils import PDF_BYTES, jpeg, pdf_upload
+from tests.utils import PDF_BYTES, api_token_for, jpeg, pdf_upload
 
 CHECKS = [
     not_a_server_error,
@@ -94,8 +93,8 @@ def world(_keep_connection, applicant, verifier, company, programme) -> dict:
         "visit": visit.pk,
         "photo": visit.photos.get().pk,
         "tokens": {
-            "applicant": Token.objects.create(user=applicant).key,
-            "verifier": Token.objects.create(user=verifier).key,
+            "applicant": api_token_for(applicant),
+            "verifier": api_token_for(verifier),
         },
     }
 
@@ -404,7 +403,7 @@ def _valid_writes(world: dict) -> list[tuple[str, str, str, dict, object, str]]:
 
 
 def test_valid_writes_conform_to_the_schema(world, superuser):
-    world["tokens"]["superuser"] = Token.objects.create(user=superuser).key
+    world["tokens"]["superuser"] = api_token_for(superuser)
     world["programme2"] = ProgrammeFactory().pk
     world["field_verification"] = in_state(
         Company.objects.get(pk=world["company"]), Application.Status.FIELD_VERIFICATION

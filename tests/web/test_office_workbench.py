@@ -170,8 +170,8 @@ def test_the_workbench_reads_a_fixed_number_of_queries(
 ):
     for _ in range(rows):
         placed_case(programme, status=S.SUBMITTED, province="33")
-    # session, user, roles, count, page, status counts, programmes, case officers
-    _queries_for(client, verifier, django_assert_num_queries, 9)  # with the menu's unread notices
+    # session, user, roles, second factor, count, page, status counts, programmes, case officers
+    _queries_for(client, verifier, django_assert_num_queries, 10)  # with the menu's unread notices
 
 
 def test_signals_and_findings_filters(client, auditor, programme, applicant):
