@@ -24,6 +24,7 @@ from schemathesis.checks import (
 )
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+from accounts.services import api_token_create
 from subsidy.models import Application, Company, Notice
 from subsidy.regions import provinces, regency_in_province, regency_names
 from subsidy.services import documents as document_services
@@ -96,6 +97,8 @@ def world(_keep_connection, applicant, verifier, company, programme) -> dict:
             "applicant": api_token_for(applicant),
             "verifier": api_token_for(verifier),
         },
+        # What DELETE /auth/tokens/{id}/ may revoke: never the tokens the calls are made with.
+        "spare_token": api_token_create(user=applicant).token.pk,
     }
 
 
@@ -112,7 +115,9 @@ def _aim(case, world: dict) -> None:
     if _is_id(params.get("application_pk")):
         params["application_pk"] = world["visiting" if "/site-visits/" in path else "draft"]
     if _is_id(params.get("id")):
-        if "/site-visits/" in path:
+        if path.startswith("/api/v1/auth/tokens/"):
+            params["id"] = world["spare_token"]
+        elif "/site-visits/" in path:
             params["id"] = world["visit"]
         elif "/site-visit-photos/" in path:
             params["id"] = world["photo"]
@@ -447,6 +452,9 @@ def test_interactive_docs_are_public(db):
 CONTRACT_PATHS = {
     "/api/v1/auth/token/": {"post"},
     "/api/v1/auth/register/": {"post"},
+    # Issue 13: the owner lists, makes (for the browser session) and revokes tokens.
+    "/api/v1/auth/tokens/": {"get", "post"},
+    "/api/v1/auth/tokens/{id}/": {"delete"},
     "/api/v1/me/": {"get", "patch"},
     "/api/v1/programmes/": {"get", "post"},
     "/api/v1/programmes/{id}/": {"get", "put", "patch"},
