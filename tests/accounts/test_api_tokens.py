@@ -240,7 +240,8 @@ def test_a_password_change_on_the_web_kills_every_token(client, applicant):
     assert with_token(secret).get(ME).status_code == 401
 
 
-def test_a_password_reset_kills_every_token(applicant):
+def test_a_password_set_by_any_other_path_kills_every_token(applicant):
+    """The reset-by-mail page, a management command: set_password() and a save."""
     secret = ask(applicant).json()["token"]
 
     applicant.set_password("Reset-by-mail-2026!")
