@@ -300,3 +300,23 @@ def test_plain_drf_tokens_are_gone():
     from django.conf import settings
 
     assert "rest_framework.authtoken" not in settings.INSTALLED_APPS
+
+
+def test_a_password_reset_by_mail_kills_every_token(client, applicant, mailoutbox):
+    import re
+
+    from tests.utils import verify_email
+
+    verify_email(applicant)
+    secret = ask(applicant).json()["token"]
+    client.post(reverse("account_reset_password"), {"email": applicant.email})
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mailoutbox[-1].body)
+    form = client.get(link.group(1), follow=True)
+
+    response = client.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else link.group(1),
+        {"password1": "Reset-by-mail-2026!", "password2": "Reset-by-mail-2026!"},
+    )
+
+    assert response.status_code == 302
+    assert with_token(secret).get(ME).status_code == 401
