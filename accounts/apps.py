@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401 - registers the OpenAPI extension
+        from . import receivers, schema  # noqa: F401 - connects signals, registers the schema

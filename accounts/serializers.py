@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from config.fields import EmailField, TextField
 
+from .models import ApiToken
 from .roles import ROLES
 
 User = get_user_model()
@@ -100,7 +101,40 @@ class TokenRequestSerializer(serializers.Serializer):
     # As typed, like the password: a username is matched exactly.
     username = TextField(max_length=150, trim_whitespace=False)
     password = TextField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    otp = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text=_(
+            "Staff, and anyone who set up a second factor: the current code of the "
+            "authenticator app, or one unused recovery code."
+        ),
+    )
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """A token as its owner sees it in the list: never the secret."""
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "prefix", "created", "expires", "last_used", "revoked"]
+        read_only_fields = fields
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(
+        help_text=_(
+            "The secret, shown this once: send it as Authorization: Token <token>. Its expiry "
+            "is listed by GET /api/v1/auth/tokens/."
+        )
+    )
+
+
+class SessionTokenSerializer(ApiTokenSerializer):
+    """A token made for the signed-in browser session: its secret this once, and its details."""
+
+    token = serializers.CharField(help_text=_("The secret, shown this once."))
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields]
+        read_only_fields = fields

@@ -1,15 +1,25 @@
-"""Every write to user accounts."""
+"""Every write to user accounts and their API tokens."""
+
+import datetime as dt
+from dataclasses import dataclass
 
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from subsidy import audit
+
+from .models import ApiToken
 from .roles import APPLICANT, grant_role
+from .tokens import new_token_secret, token_hash, token_prefix
 
 User = get_user_model()
 
@@ -91,3 +101,74 @@ def user_update_profile(
         user.full_clean(exclude=["password"])
         user.save(update_fields=fields)
     return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just made: the secret exists only here, never in the database."""
+
+    token: ApiToken
+    secret: str
+
+
+def _token_lifetime(user: User) -> dt.timedelta:
+    seconds = (
+        settings.API_TOKEN_TTL_STAFF
+        if user.needs_second_factor
+        else settings.API_TOKEN_TTL_APPLICANT
+    )
+    return dt.timedelta(seconds=seconds)
+
+
+@transaction.atomic
+def api_token_create(*, user: User, session_key: str = "") -> IssuedToken:
+    """A new API token for ``user``; staff's lasts API_TOKEN_TTL_STAFF, others' the applicant's."""
+    secret = new_token_secret()
+    now = timezone.now()
+    token = ApiToken(
+        user=user,
+        prefix=token_prefix(secret),
+        key_hash=token_hash(secret),
+        created=now,
+        expires=now + _token_lifetime(user),
+        session_key=session_key or "",
+    )
+    token.full_clean()
+    token.save(force_insert=True)
+    return IssuedToken(token=token, secret=secret)
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """End one token (again is no error: it stays revoked from the first time)."""
+    if token.revoked is None:
+        token.revoked = timezone.now()
+        ApiToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=token.revoked)
+    return token
+
+
+def api_tokens_revoke_for_session(*, session_key: str) -> int:
+    """Logging out of a session ends the tokens it made."""
+    if not session_key:
+        return 0
+    return ApiToken.objects.filter(session_key=session_key, revoked__isnull=True).update(
+        revoked=timezone.now()
+    )
+
+
+@transaction.atomic
+def second_factor_reset(*, user: User, by: User) -> int:
+    """A superuser removes a user's second factor (a lost phone): authenticators and recovery
+    codes go, with the user's API tokens; the user enrols again at the next log-in.
+    Returns how many authenticators were removed."""
+    if not by.is_superuser:
+        raise PermissionDenied
+    deleted, _per_model = Authenticator.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user, revoked__isnull=True).update(revoked=timezone.now())
+    audit.record(
+        actor=by,
+        action="second_factor_reset",
+        object_type="user",
+        object_id=user.pk,
+        changes={"authenticators_removed": deleted},
+    )
+    return deleted

@@ -80,7 +80,10 @@ def seed(target: int, seed_value: int) -> None:
 
 
 def verifier_token() -> str:
-    from rest_framework.authtoken.models import Token
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from accounts.services import api_token_create
 
     user, created = User.objects.get_or_create(
         username="bench-verifier", defaults={"email": "bench@localhost"}
@@ -89,7 +92,10 @@ def verifier_token() -> str:
         user.set_unusable_password()
         user.save()
     grant_role(user, VERIFIER)
-    return Token.objects.get_or_create(user=user)[0].key
+    # Staff tokens work only for users with a second factor.
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, generate_totp_secret())
+    return api_token_create(user=user).secret
 
 
 def start_server(port: int, workers: int) -> subprocess.Popen:

@@ -11,8 +11,9 @@ from collections import defaultdict
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from accounts.models import ApiToken
+from accounts.tokens import token_hash
 from config.urls import urlpatterns as project_urlpatterns
 from subsidy.engine import rules
 from subsidy.findings import finding_detail
@@ -49,8 +50,8 @@ def _local(value):
 
 def limit_applications(request: HttpRequest) -> JsonResponse:
     key = request.headers.get("Authorization", "").removeprefix("Token ")
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_programme_staff:
+    token = ApiToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
+    if token is None or not token.is_live() or not token.user.is_programme_staff:
         return JsonResponse({"code": "forbidden"}, status=403)
     size = min(int(request.GET.get("page_size", 20)), 200)
     page = int(request.GET.get("page", 1))

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import CsrfFailed, ServiceError, csrf_failed_detail
+from .errors import CsrfFailed, MfaRequired, ServiceError, csrf_failed_detail
 
 
 def _whole_number_from_1(text: str) -> bool:
@@ -86,6 +86,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         if "retry_after" in exc.extra:
             response["Retry-After"] = str(exc.extra["retry_after"])
         return response
+    if isinstance(exc, MfaRequired):
+        return Response({"code": "mfa_required", "detail": str(exc.detail)}, status=403)
     if isinstance(exc, DjangoValidationError):
         errors = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -164,8 +166,9 @@ ERROR_RESPONSES = {
     401: OpenApiResponse(ErrorSerializer, description="No or bad credentials."),
     403: OpenApiResponse(
         ErrorSerializer,
-        description="Role may not do this (forbidden, four_eyes, conflict_of_interest), or a "
-        "session without its CSRF token (csrf_failed).",
+        description="Role may not do this (forbidden, four_eyes, conflict_of_interest), a "
+        "session without its CSRF token (csrf_failed), or staff without their second factor "
+        "(mfa_required).",
     ),
     404: OpenApiResponse(ErrorSerializer, description="Not found, or not yours."),
     409: OpenApiResponse(ErrorSerializer, description="The state forbids it."),

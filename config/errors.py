@@ -9,6 +9,7 @@ STATUS_BY_CODE = {
     "not_authenticated": 401,
     "forbidden": 403,
     "csrf_failed": 403,
+    "mfa_required": 403,
     "four_eyes": 403,
     "conflict_of_interest": 403,
     "not_found": 404,
@@ -49,6 +50,12 @@ class CsrfFailed(exceptions.PermissionDenied):
     """A session-authenticated write without a valid CSRF token (not a matter of role)."""
 
     default_code = "csrf_failed"
+
+
+class MfaRequired(exceptions.PermissionDenied):
+    """Staff without a second factor (or without a valid code for a token): 403 mfa_required."""
+
+    default_code = "mfa_required"
 
 
 def csrf_failed_detail() -> str:

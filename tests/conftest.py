@@ -4,10 +4,13 @@ import os
 
 import pytest
 from django.db import connection
+from django.test.client import ClientMixin
 from rest_framework.test import APIClient
 
 from accounts.roles import APPLICANT, APPROVER, AUDITOR, FINANCE, VERIFIER
+from accounts.second_factor import has_second_factor
 from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
+from tests.utils import pass_second_factor
 
 # The same words the settings accept (config/settings/env.py read_bool).
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "").strip().lower() in {
@@ -48,6 +51,21 @@ def _private_media(tmp_path, settings) -> None:
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     # Each test's audit anchors apart: an anchor left by another test is another chain.
     settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """force_login stands for a whole log-in: for a user with a second factor (every staff user
+    of the factories), the session also records it, as allauth's log-in stage does. Tests of
+    the second factor itself log in through the pages or with client.login()."""
+    force_login = ClientMixin.force_login
+
+    def force_login_with_factor(self, user, backend=None) -> None:
+        force_login(self, user, backend)
+        if has_second_factor(user):
+            pass_second_factor(self, user)
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login_with_factor)
 
 
 @pytest.fixture

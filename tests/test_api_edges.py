@@ -10,13 +10,12 @@ import json
 import pytest
 from django.test import Client
 from django.utils import timezone, translation
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from subsidy import audit
 from subsidy.models import Application
 from tests.subsidy.test_api_permissions import in_state
-from tests.utils import client_for
+from tests.utils import api_token_for, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +30,7 @@ def _default_language():
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return client
 
 
@@ -204,7 +203,7 @@ def test_a_session_write_without_the_csrf_token_says_so(applicant):
 def test_a_session_write_with_the_csrf_token_passes(applicant):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(applicant)
-    client.get("/admin/login/")  # sets the CSRF cookie
+    client.get("/accounts/profile/")  # a page with a form sets the CSRF cookie
     token = client.cookies["csrftoken"].value
 
     response = client.patch(

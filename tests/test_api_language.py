@@ -6,12 +6,11 @@ import inspect
 import pytest
 from django.utils import translation
 from rest_framework import fields, relations, serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.third_party_messages import MESSAGES
 from tests.subsidy.test_api_permissions import in_state
-from tests.utils import item_data
+from tests.utils import api_token_for, item_data
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +25,7 @@ def token_client(user, language: str) -> APIClient:
     user.language = language
     user.save(update_fields=["language"])
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return client
 
 

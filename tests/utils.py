@@ -2,18 +2,66 @@
 
 import contextlib
 import io
+import time
 from collections.abc import Iterator
 
+from allauth.account.internal.flows.login import record_authentication
+from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from allauth.mfa.utils import decrypt
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.http import HttpRequest
 from PIL import Image, TiffImagePlugin
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from subsidy.services import applications as application_services
 from subsidy.services import documents as document_services
 
 # A minimal valid PDF: the upload check reads the content, not the name.
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def totp_code(user, *, offset: int = 0) -> str:
+    """The code the user's authenticator app shows now (``offset`` steps of 30 s away),
+    computed with allauth's own TOTP functions."""
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    secret = decrypt(authenticator.data["secret"])
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD + offset
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def recovery_codes(user) -> list[str]:
+    """The user's unused recovery codes, as allauth's page shows them."""
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
+    return authenticator.wrap().get_unused_codes()
+
+
+def pass_second_factor(client, user) -> None:
+    """Mark the client's session as having passed the user's second factor, with allauth's own
+    record of it (what its log-in stage writes after a valid code)."""
+    authenticator = Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).first()
+    request = HttpRequest()
+    request.session = client.session
+    record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type)
+    request.session.save()
+
+
+def verify_email(user) -> None:
+    """The user's address counts as confirmed, as the log-in form requires."""
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+
+
+def api_token_for(user) -> str:
+    """A fresh API token's secret for ``user`` (as POST /api/v1/auth/token/ gives it)."""
+    return api_token_create(user=user).secret
 
 
 def client_for(user) -> APIClient:

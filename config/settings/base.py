@@ -38,12 +38,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_htmx",
     "axes",
     "crispy_forms",
@@ -68,6 +68,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff sessions end when idle or old; then staff pass their second factor (accounts/).
+    "accounts.middleware.StaffSessionMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: turns a locked-out log-in into the 429 page.
     "axes.middleware.AxesMiddleware",
@@ -172,6 +175,24 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Restrukturisasi Mesin IKM] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "http"
+# --- Second factor (django-allauth's MFA): staff and superusers enrol before any staff page,
+# admin page or API token works (accounts/middleware.py); applicants may. An authenticator app
+# (TOTP) with recovery codes, or a security key / passkey (WebAuthn, which browsers allow on
+# HTTPS and on localhost only). Passkeys are a second factor here, not a password-less log-in:
+# every log-in passes the password form (and its lockout).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = "Restrukturisasi Mesin IKM"
+# One 30-second step either side (RFC 6238 5.2): a phone's clock a little off still works.
+MFA_TOTP_TOLERANCE = 1
+# API tokens (accounts.ApiToken), in seconds: a staff token lasts a working day.
+API_TOKEN_TTL_STAFF = read_int("API_TOKEN_TTL_STAFF", default=8 * 3600, minimum=60)
+API_TOKEN_TTL_APPLICANT = read_int("API_TOKEN_TTL_APPLICANT", default=30 * 86400, minimum=60)
+# Staff sessions (accounts/middleware.py StaffSessionMiddleware); applicants keep Django's
+# default (SESSION_COOKIE_AGE, two weeks).
+STAFF_SESSION_IDLE_SECONDS = read_int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60, minimum=60)
+STAFF_SESSION_MAX_SECONDS = read_int("STAFF_SESSION_MAX_SECONDS", default=8 * 3600, minimum=60)
+SESSION_COOKIE_HTTPONLY = True
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -7,8 +7,9 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.roles import APPLICANT
+from accounts.second_factor import has_second_factor
 from tests.factories import CompanyFactory, UserFactory
-from tests.utils import client_for
+from tests.utils import client_for, totp_code
 
 User = get_user_model()
 
@@ -41,7 +42,10 @@ def register(api: APIClient, **overrides: object):
 def token_client(user, password: str = FACTORY_PASSWORD) -> APIClient:
     """A client that signs in as an integration would: a token from the token endpoint."""
     api = APIClient()
-    response = api.post(TOKEN, {"username": user.username, "password": password}, format="json")
+    credentials = {"username": user.username, "password": password}
+    if has_second_factor(user):
+        credentials["otp"] = totp_code(user)
+    response = api.post(TOKEN, credentials, format="json")
     assert response.status_code == 200, response.json()
     api.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     return api

@@ -15,6 +15,8 @@ from accounts.roles import ROLES
 from subsidy.management.commands.load_demo import DEMO_USERS
 from subsidy.models import Application, MachineItem, Programme
 from subsidy.workflow import actions as workflow
+from tests.factories import enrol_totp
+from tests.utils import totp_code
 
 User = get_user_model()
 
@@ -73,10 +75,14 @@ def test_create_staff_user_reads_the_variable_named_by_password_env(monkeypatch)
 def test_created_staff_user_signs_in_with_that_role(monkeypatch) -> None:
     monkeypatch.setenv("STAFF_PASSWORD", STAFF_PASSWORD)
     create_staff_user("vera", "--role", "verifier")
+    vera = User.objects.get(username="vera")
+    enrol_totp(vera)  # what vera does on the web at the first log-in
     api = APIClient()
 
     token = api.post(
-        "/api/v1/auth/token/", {"username": "vera", "password": STAFF_PASSWORD}, format="json"
+        "/api/v1/auth/token/",
+        {"username": "vera", "password": STAFF_PASSWORD, "otp": totp_code(vera)},
+        format="json",
     )
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
 
@@ -146,11 +152,16 @@ def test_load_demo_logins_work_with_the_listed_passwords() -> None:
     load_demo(applications=0)
     api = APIClient()
 
-    for username, _role, password in DEMO_USERS:
+    for username, role, password in DEMO_USERS:
         response = api.post(
             "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
         )
-        assert response.status_code == 200, username
+        if role == "applicant":
+            assert response.status_code == 200, username
+        else:
+            # The password is right; staff set up their second factor at the first log-in.
+            assert response.status_code == 403, username
+            assert response.json()["code"] == "mfa_required", username
 
 
 def test_load_demo_prints_the_demo_logins() -> None:

@@ -120,3 +120,17 @@ def check_page(page) -> None:
               + [...document.querySelectorAll("[style]")].length"""
     )
     assert inline == 0, f"{page.url}: inline script, event attribute or style attribute"
+
+
+def log_in_through_the_page(page, live_server, username: str, password: str, user=None) -> None:
+    """The log-in form as a person fills it; for a user with an authenticator app (every staff
+    user of the factories), the second step too: the app's current code."""
+    from tests.utils import totp_code
+
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_login", username)
+    page.fill("#id_password", password)
+    page.locator("main form button[type=submit]").click()
+    if user is not None and "/2fa/authenticate/" in page.url:
+        page.fill("#id_code", totp_code(user))
+        page.locator("main form button[type=submit]").first.click()

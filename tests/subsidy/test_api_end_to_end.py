@@ -3,19 +3,23 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.roles import APPROVER, FINANCE, VERIFIER
+from accounts.second_factor import has_second_factor
 from tests.factories import ProgrammeFactory, UserFactory
-from tests.utils import PDF_BYTES
+from tests.utils import PDF_BYTES, totp_code
 
 
 def _token_client(username: str, password: str) -> APIClient:
     client = APIClient()
-    response = client.post(
-        "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
-    )
+    credentials = {"username": username, "password": password}
+    user = get_user_model().objects.get(username=username)
+    if has_second_factor(user):  # staff: the authenticator app's code too
+        credentials["otp"] = totp_code(user)
+    response = client.post("/api/v1/auth/token/", credentials, format="json")
     assert response.status_code == 200, response.content
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     return client

@@ -15,7 +15,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.checks import (
     content_type_conformance,
@@ -25,6 +24,7 @@ from schemathesis.checks import (
 )
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+from accounts.services import api_token_create
 from subsidy.exports import records as export_records
 from subsidy.models import Application, Company, Notice
 from subsidy.regions import provinces, regency_in_province, regency_names
@@ -33,7 +33,7 @@ from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow.transitions import CHECKLIST_ITEMS
 from tests.factories import ProgrammeFactory
 from tests.subsidy.test_api_permissions import in_state
-from tests.utils import PDF_BYTES, jpeg, pdf_upload
+from tests.utils import PDF_BYTES, api_token_for, jpeg, pdf_upload
 
 CHECKS = [
     not_a_server_error,
@@ -100,9 +100,11 @@ def world(_keep_connection, applicant, verifier, company, programme) -> dict:
         "visit": visit.pk,
         "photo": visit.photos.get().pk,
         "tokens": {
-            "applicant": Token.objects.create(user=applicant).key,
-            "verifier": Token.objects.create(user=verifier).key,
+            "applicant": api_token_for(applicant),
+            "verifier": api_token_for(verifier),
         },
+        # What DELETE /auth/tokens/{id}/ may revoke: never the tokens the calls are made with.
+        "spare_token": api_token_create(user=applicant).token.pk,
     }
 
 
@@ -119,7 +121,9 @@ def _aim(case, world: dict) -> None:
     if _is_id(params.get("application_pk")):
         params["application_pk"] = world["visiting" if "/site-visits/" in path else "draft"]
     if _is_id(params.get("id")):
-        if "/site-visits/" in path:
+        if path.startswith("/api/v1/auth/tokens/"):
+            params["id"] = world["spare_token"]
+        elif "/site-visits/" in path:
             params["id"] = world["visit"]
         elif "/site-visit-photos/" in path:
             params["id"] = world["photo"]
@@ -421,7 +425,7 @@ def _valid_writes(world: dict) -> list[tuple[str, str, str, dict, object, str]]:
 
 
 def test_valid_writes_conform_to_the_schema(world, superuser):
-    world["tokens"]["superuser"] = Token.objects.create(user=superuser).key
+    world["tokens"]["superuser"] = api_token_for(superuser)
     world["programme2"] = ProgrammeFactory().pk
     world["field_verification"] = in_state(
         Company.objects.get(pk=world["company"]), Application.Status.FIELD_VERIFICATION
@@ -465,6 +469,9 @@ def test_interactive_docs_are_public(db):
 CONTRACT_PATHS = {
     "/api/v1/auth/token/": {"post"},
     "/api/v1/auth/register/": {"post"},
+    # Issue 13: the owner lists, makes (for the browser session) and revokes tokens.
+    "/api/v1/auth/tokens/": {"get", "post"},
+    "/api/v1/auth/tokens/{id}/": {"delete"},
     "/api/v1/me/": {"get", "patch"},
     "/api/v1/programmes/": {"get", "post"},
     "/api/v1/programmes/{id}/": {"get", "put", "patch"},

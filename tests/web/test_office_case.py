@@ -179,7 +179,7 @@ def test_the_case_page_reads_a_fixed_number_of_queries(
     application = case_with_machines(programme, company, applicant, machines=machines)
     assert application.documents.count() == 2 * machines
     client.force_login(verifier)
-    with django_assert_num_queries(14):  # with the menu's unread notices and the site visits
+    with django_assert_num_queries(15):  # with unread notices, site visits, second factor
         assert client.get(case_url(application)).status_code == 200
 
 

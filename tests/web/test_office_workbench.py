@@ -168,12 +168,12 @@ def _queries_for(client, user, django_assert_num_queries, expected: int, query: 
 @pytest.mark.parametrize(
     "query, expected",
     [
-        # session, user, roles, status counts per part of the queue (2), page, programmes,
-        # the verifier group, case officers, the menu's unread notices; the list's count is
-        # the sum of the status counts
-        ("", 10),
+        # session, user, roles, second factor, status counts per part of the queue (2), page,
+        # programmes, the verifier group, case officers, the menu's unread notices; the
+        # list's count is the sum of the status counts
+        ("", 11),
         # and a count of the filtered list per part (2)
-        ("?province=33", 12),
+        ("?province=33", 13),
     ],
 )
 def test_the_workbench_reads_a_fixed_number_of_queries(

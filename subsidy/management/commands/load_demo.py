@@ -73,6 +73,10 @@ class Command(BaseCommand):
         for username, role, password in DEMO_USERS:
             self.stdout.write(f"  {username:<12} {password:<24} {role or 'superuser'}")
         self.stdout.write(
+            "Staff and admin set up an authenticator app or a security key at their first "
+            "log-in on the web; API tokens then need its code as otp."
+        )
+        self.stdout.write(
             "App: http://127.0.0.1:8000/  API: http://127.0.0.1:8000/api/docs/  "
             "Admin: http://127.0.0.1:8000/admin/"
         )
