@@ -4,6 +4,7 @@ import time
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.roles import APPLICANT, APPROVER, AUDITOR, FINANCE, VERIFIER
@@ -163,7 +164,9 @@ def test_a_recovery_code_logs_in_once(client):
 
 def test_a_password_only_session_of_enrolled_staff_must_show_the_factor(client):
     verifier = UserFactory(roles=[VERIFIER])
-    client.login(username=verifier.username, password=PASSWORD)  # a session without the factor
+    # A session without the factor (the log-in guards of authenticate() want the request).
+    login_request = RequestFactory().post(reverse("account_login"))
+    assert client.login(request=login_request, username=verifier.username, password=PASSWORD)
 
     response = client.get("/office/?status=submitted")
 
