@@ -343,12 +343,17 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Loggers whose DEBUG lines carry the data itself (NPWP, account numbers): SQL with its
+# parameters, and a template's whole context when a variable does not resolve. They stay at
+# INFO whatever LOG_LEVEL says (tests/test_log_scan.py).
+DATA_LOGGERS = {"django.db.backends": {"level": "INFO"}, "django.template": {"level": "INFO"}}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": read_log_level("LOG_LEVEL", default="INFO")},
+    "loggers": DATA_LOGGERS,
 }
 
 DEMO_USERS_ALLOWED = False
