@@ -228,3 +228,27 @@ def test_the_api_docs_keep_scripts_to_files_and_allow_only_inline_styles(client,
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
     assert b"SwaggerUIBundle" in script.content
+
+
+def test_production_answers_json_only_and_preloads_hsts_only_when_asked(tmp_path):
+    from tests.test_settings import manage, production_environment
+
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'], s.SECURE_HSTS_PRELOAD)"
+    )
+    variables = production_environment(tmp_path)
+    default = manage("shell", "-c", code, settings="config.settings.production", **variables)
+    opted_in = manage(
+        "shell",
+        "-c",
+        code,
+        settings="config.settings.production",
+        DJANGO_SECURE_HSTS_PRELOAD="1",
+        **variables,
+    )
+
+    assert default.returncode == 0, default.stderr
+    # Django's shell first says how many models it imported: the answer is the last line.
+    assert default.stdout.splitlines()[-1] == "['config.json_io.JSONRenderer'] False"
+    assert opted_in.stdout.splitlines()[-1] == "['config.json_io.JSONRenderer'] True"
