@@ -333,6 +333,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.masked_account_numbers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DocumentKindEnum": "subsidy.models.DocumentKind",
         "NoticeKindEnum": "subsidy.models.Notice.Kind",
