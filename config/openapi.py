@@ -87,3 +87,17 @@ class AutoSchema(openapi.AutoSchema):
         )
         if refused or _non_blank(field):
             schema["pattern"] = text_pattern(refused, required=_non_blank(field))
+
+
+def masked_account_numbers(result: dict, generator: object, request: object, public: bool) -> dict:
+    """Answers carry a company's account number masked for some readers (subsidy.access), so
+    the input's pattern does not describe the answer; requests keep it."""
+    schemas = result.get("components", {}).get("schemas", {})
+    field = schemas.get("Company", {}).get("properties", {}).get("bank_account_number")
+    if field is not None:
+        field.pop("pattern", None)
+        field["description"] = (
+            "Whole to finance, auditors and the company's applicants; to other staff only "
+            "the last four digits, e.g. \u2022\u2022\u2022\u2022\u2022\u20221234."
+        )
+    return result

@@ -1,17 +1,25 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views import set_language
 
 from .health import healthz
 from .views import NotFoundApi
 
+# Swagger UI loads its start-up script from a URL of its own (the split view), so scripts stay
+# 'self' only; its page and components style themselves inline, which this page alone allows.
+api_docs = csp_update({"style-src": [UNSAFE_INLINE]})(
+    SpectacularSwaggerSplitView.as_view(url_name="schema")
+)
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("subsidy.urls")),
     # Pages: the language switch (a signed-in user's choice is saved), accounts, the programme.

@@ -89,6 +89,18 @@ def npwp(value: str) -> str:
     return value or ""
 
 
+# A fixed number of dots: the mask says nothing about the number's length.
+ACCOUNT_MASK = "\u2022" * 6
+
+
+def masked_account_number(value: str | None) -> str:
+    """A bank account number shown by its last four digits only: "••••••1234"."""
+    digits = digits_only(value or "")
+    if not digits:
+        return ""
+    return ACCOUNT_MASK + (digits[-4:] if len(digits) > 4 else "")
+
+
 def long_date(value: dt.date | None, language: str | None = "id") -> str:
     """A date in words: "2 Desember 2026" ("2 December 2026" in English)."""
     if value is None:

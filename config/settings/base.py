@@ -5,6 +5,7 @@ import sqlite3
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -51,12 +52,15 @@ INSTALLED_APPS = [
     # Bootstrap's and htmx's own files, shipped in wheels and served by whitenoise (no CDN).
     "js_lib_bootstrap5",
     "js_lib_htmx",
+    "csp",
     "accounts",
     "subsidy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Serves /static/ (admin, Swagger UI from the sidecar) from gunicorn: no CDN, no extra server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -64,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: what a signed-in user or the API receives is never cached.
+    "config.headers.NoStoreMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -75,6 +81,59 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns a locked-out log-in into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# --- Headers every response carries (docs/security.md). Scripts and styles come only from our
+# own static files: templates hold no inline script, event attribute or style attribute, and
+# htmx is told not to inject its indicator style (templates/base.html). Bootstrap's form
+# controls draw their arrows and ticks with data: SVG images. The case page frames document
+# previews from this origin; nothing else may frame a page.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+# Old browsers that know no frame-ancestors: only the document preview says SAMEORIGIN
+# (subsidy/web/office.py `document`).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The site-visit page takes photos with the camera (<input capture>); a photo's place comes from
+# its EXIF data, never from the browser's location. Everything else a page could ask for is off
+# (passkeys keep their default, this origin only).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "bluetooth": [],
+    "browsing-topics": [],
+    "camera": ["self"],
+    "display-capture": [],
+    "encrypted-media": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "interest-cohort": [],
+    "local-fonts": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
 
 ROOT_URLCONF = "config.urls"
 # JSON under /api/, Django's page (or templates/403_csrf.html) elsewhere.
@@ -364,6 +423,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.masked_account_numbers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DocumentKindEnum": "subsidy.models.DocumentKind",
         "NoticeKindEnum": "subsidy.models.Notice.Kind",
@@ -376,12 +439,17 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Loggers whose DEBUG lines carry the data itself (NPWP, account numbers): SQL with its
+# parameters, and a template's whole context when a variable does not resolve. They stay at
+# INFO whatever LOG_LEVEL says (tests/test_log_scan.py).
+DATA_LOGGERS = {"django.db.backends": {"level": "INFO"}, "django.template": {"level": "INFO"}}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": read_log_level("LOG_LEVEL", default="INFO")},
+    "loggers": DATA_LOGGERS,
 }
 
 DEMO_USERS_ALLOWED = False

@@ -5,7 +5,7 @@ import re
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import AUDIT_HMAC_KEY, DATABASES, SECRET_KEY, env, read, read_bool
+from .base import AUDIT_HMAC_KEY, DATABASES, REST_FRAMEWORK, SECRET_KEY, env, read, read_bool
 
 if read_bool("DJANGO_DEBUG", default=False):
     raise ImproperlyConfigured("DJANGO_DEBUG must not be on in production.")
@@ -41,9 +41,19 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = read("DJANGO_SECURE_HSTS_SECONDS", env.int, default=31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = True
+# Preloading binds the whole domain to https in every browser for months and cannot be taken
+# back quickly: a ministry domain opts in deliberately.
+SECURE_HSTS_PRELOAD = read_bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # check --deploy asks for preloading (security.W021); off is this deployment's choice.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# JSON only: the browsable API would render forms and every answer as HTML pages.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_RENDERER_CLASSES": ["config.json_io.JSONRenderer"],
+}
 
 if not env.str("DATABASE_URL", default="") or not DATABASES["default"]["ENGINE"].endswith(
     "postgresql"

@@ -1,7 +1,7 @@
 """Settings for the test suite: fast hashing, no throttling in the way, files under var/test/."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, REST_FRAMEWORK, env
+from .base import BASE_DIR, DATA_LOGGERS, REST_FRAMEWORK, env
 
 DEBUG = False
 SECRET_KEY = "test-only-key"  # noqa: S105
@@ -24,7 +24,12 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEMO_USERS_ALLOWED = True
-LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "WARNING"},
+    "loggers": DATA_LOGGERS,
+}
 TEST_REDIS_URL = env.str("REDIS_URL", default="")
 # A real worker started by a test writes e-mails where the test can read them.
 if env.str("TEST_EMAIL_FILE_PATH", default=""):

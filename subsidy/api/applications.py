@@ -26,6 +26,7 @@ from config.fields import (
 from config.openapi import AutoSchema
 from subsidy import access, selectors, signals, validators
 from subsidy.api.common import (
+    BankAccountOutField,
     FindingSerializer,
     IdField,
     date_text,
@@ -92,7 +93,7 @@ class ApplicationSerializer(StrictModelSerializer):
         help_text="Username of the verifier who started the review.",
     )
     payout_bank_name = serializers.CharField(read_only=True)
-    payout_account_number = serializers.CharField(read_only=True)
+    payout_account_number = BankAccountOutField(read_only=True)
     payout_account_name = serializers.CharField(read_only=True)
     scale = serializers.ChoiceField(
         choices=Scale.choices,
@@ -187,7 +188,9 @@ class ApplicationSerializer(StrictModelSerializer):
             "approved_amount": application.approved_amount,
             "disbursed_amount": application.disbursed_amount,
             "payout_bank_name": application.payout_bank_name,
-            "payout_account_number": application.payout_account_number,
+            "payout_account_number": self.fields["payout_account_number"].to_representation(
+                application.payout_account_number
+            ),
             "payout_account_name": application.payout_account_name,
             "transfer_reference": application.transfer_reference,
             "transferred_on": date_text(application.transferred_on),
@@ -435,7 +438,10 @@ class ApplicationViewSet(
     @extend_schema(responses={200: HistoryEntrySerializer(many=True), **READ_ERRORS})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
-        entries = selectors.application_history(self.get_object())
+        entries = [
+            {**entry, "changes": access.redact_bank_accounts(entry["changes"], request.user)}
+            for entry in selectors.application_history(self.get_object())
+        ]
         return Response(HistoryEntrySerializer(entries, many=True).data)
 
     @extend_schema(
@@ -450,7 +456,13 @@ class ApplicationViewSet(
         letters.require_letter(application)
         language = getattr(request.user, "language", "id") or "id"
         response = HttpResponse(
-            letters.approval_letter_pdf(application, language=language),
+            letters.approval_letter_pdf(
+                application,
+                language=language,
+                account_shown=access.bank_account_number(
+                    application.payout_account_number, request.user
+                ),
+            ),
             content_type="application/pdf",
         )
         response["Content-Disposition"] = (

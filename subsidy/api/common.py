@@ -64,6 +64,15 @@ class IdField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+class BankAccountOutField(serializers.CharField):
+    """A bank account number read out whole or masked, as subsidy.access rules for the user
+    of the request in the serializer's context (masked when there is none)."""
+
+    def to_representation(self, value: object) -> str:
+        user = getattr(self.context.get("request"), "user", None)
+        return access.bank_account_number(str(value or ""), user)
+
+
 class NpwpField(TextField):
     """NPWP may be typed with punctuation; only its 15 or 16 digits are kept.
 

@@ -100,6 +100,12 @@ class CompanySerializer(StrictModelSerializer):
         ]
         extra_kwargs = {"investment_value": {"max_value": 10**15}}
 
+    def to_representation(self, company: Company) -> dict:
+        data = super().to_representation(company)
+        user = getattr(self.context.get("request"), "user", None)
+        data["bank_account_number"] = access.bank_account_number(company.bank_account_number, user)
+        return data
+
     def validate_nib(self, value: str | None) -> str | None:
         if value:
             validators.nib(value)
@@ -176,7 +182,10 @@ class CompanyViewSet(
         require_applicant(request.user)
         data = validated(CompanySerializer, request.data)
         company = company_services.company_create(by=request.user, **data)
-        return Response(CompanySerializer(company).data, status=status.HTTP_201_CREATED)
+        return Response(
+            CompanySerializer(company, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     def update(self, request: Request, *args: object, **kwargs: object) -> Response:
         company = self.get_object()
@@ -185,7 +194,7 @@ class CompanyViewSet(
             CompanySerializer, request.data, instance=company, partial=kwargs.get("partial", False)
         )
         company = company_services.company_update(company=company, by=request.user, **data)
-        return Response(CompanySerializer(company).data)
+        return Response(CompanySerializer(company, context=self.get_serializer_context()).data)
 
     @extend_schema(methods=["get"], responses={200: MemberSerializer(many=True), **LIST_ERRORS})
     @extend_schema(
@@ -246,7 +255,7 @@ class InvitationAcceptApi(APIView):
     )
     def post(self, request: Request, token: str) -> Response:
         invitation = company_services.invitation_accept(token=token, by=request.user)
-        return Response(CompanySerializer(invitation.company).data)
+        return Response(CompanySerializer(invitation.company, context={"request": request}).data)
 
 
 class RegionsApi(APIView):

@@ -31,8 +31,10 @@ LINE = 5.5
 
 
 def latin1(text: object) -> str:
-    # The PDF core fonts are Latin-1; anything else is shown as '?', never an error.
-    return str(text).encode("latin-1", "replace").decode("latin-1")
+    # The PDF core fonts are Latin-1; anything else is shown as '?', never an error. The dots
+    # of a masked account number (formats.ACCOUNT_MASK) become asterisks.
+    text = str(text).replace("\u2022", "*")
+    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 def _approval(application: Application) -> AuditEntry | None:
@@ -268,8 +270,14 @@ def _signatory(pdf: LetterPdf, application: Application, day: dt.date, language:
     )
 
 
-def approval_letter_pdf(application: Application, language: str = "id") -> bytes:
-    """The letter in `language`: the company as submitted, the machines, totals and account."""
+def approval_letter_pdf(
+    application: Application, language: str = "id", account_shown: str | None = None
+) -> bytes:
+    """The letter in `language`: the company as submitted, the machines, totals and account.
+
+    `account_shown` is the account number as the reader may see it (subsidy.access); the
+    company's own letter, e-mailed to it, carries it whole.
+    """
     company = company_in_force(application)
     programme = application.programme
     day = approval_date(application)
@@ -308,7 +316,10 @@ def approval_letter_pdf(application: Application, language: str = "id") -> bytes
         pdf.pairs(
             [
                 (_("Bank"), application.payout_bank_name),
-                (_("Account number"), application.payout_account_number),
+                (
+                    _("Account number"),
+                    application.payout_account_number if account_shown is None else account_shown,
+                ),
                 (_("Account name"), application.payout_account_name),
             ]
         )

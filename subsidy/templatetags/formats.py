@@ -6,7 +6,7 @@ from decimal import Decimal
 from django import template
 from django.utils import translation
 
-from subsidy import formats
+from subsidy import access, formats
 
 register = template.Library()
 
@@ -44,3 +44,9 @@ def long_date(value: dt.date | str | None) -> str:
 @register.filter
 def long_datetime(value: dt.datetime | None) -> str:
     return formats.long_datetime(value, translation.get_language())
+
+
+@register.filter
+def bank_account(value: str | None, user: object) -> str:
+    """`{{ number|bank_account:user }}`: whole or masked, as subsidy.access rules."""
+    return access.bank_account_number(value, user)

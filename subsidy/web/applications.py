@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.errors import ServiceError
-from subsidy import selectors
+from subsidy import access, selectors
 from subsidy.choices import DocumentKind
 from subsidy.dossier import dossier_response
 from subsidy.engine import rules
@@ -305,7 +305,11 @@ def application_letter(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error.detail))
         return redirect("applicant:application", pk=case.pk)
     response = HttpResponse(
-        letters.approval_letter_pdf(case, language=translation.get_language() or "id"),
+        letters.approval_letter_pdf(
+            case,
+            language=translation.get_language() or "id",
+            account_shown=access.bank_account_number(case.payout_account_number, request.user),
+        ),
         content_type="application/pdf",
     )
     response["Content-Disposition"] = f'attachment; filename="{letters.letter_filename(case)}"'

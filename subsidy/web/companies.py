@@ -7,7 +7,7 @@ calls, and a service's refusal is shown with the API's words.
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from subsidy.models import Company
 from subsidy.notices import compose
 from subsidy.services import applications as application_services
 from subsidy.services import companies as company_services
+from subsidy.services import permissions
 
 from .company_forms import CompanyForm, InviteMemberForm, add_service_errors, regency_choices
 from .next_steps import next_step
@@ -83,6 +84,11 @@ def company_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
     company = _visible_company(request, pk)
+    # Staff may read the company but never change it; the form would show them its data whole.
+    try:
+        permissions.require_member(company, request.user)
+    except ServiceError as error:
+        raise PermissionDenied(error.detail) from None
     if request.method == "POST":
         form = CompanyForm(request.POST)
         if "show_regencies" in request.POST:

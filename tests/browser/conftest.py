@@ -87,6 +87,7 @@ def phone(
     to create the test database from this thread.
     """
     page.add_init_script(CSP_LISTENER)
+    page.on("response", _remember_policy)
     page.set_default_timeout(10_000)
     yield page
     report = getattr(request.node, "report_call", None)
@@ -99,6 +100,14 @@ def phone(
 
 
 _axe = Axe()
+# The Content-Security-Policy header of each page's latest document (htmx swaps keep it).
+_policies: dict[int, str] = {}
+
+
+def _remember_policy(response) -> None:
+    frame = response.frame
+    if response.request.resource_type == "document" and frame == frame.page.main_frame:
+        _policies[id(frame.page)] = response.headers.get("content-security-policy", "")
 
 
 def check_page(page) -> None:
@@ -110,9 +119,12 @@ def check_page(page) -> None:
         if v["impact"] in {"serious", "critical"}
     ]
     assert serious == [], f"{page.url}: {serious}"
+    policy = _policies.get(id(page), "")
+    assert "script-src 'self';" in policy + ";", f"{page.url}: no Content-Security-Policy"
+    assert "unsafe" not in policy, f"{page.url}: {policy}"
     violations = page.evaluate("window.__cspViolations || []")
     assert violations == [], f"{page.url}: Content-Security-Policy violations {violations}"
-    # Until the CSP header is sent, make sure nothing it would block is in the page.
+    # Nor anything the policy blocks in the markup, whether or not the browser reported it.
     inline = page.evaluate(
         """() => [...document.querySelectorAll("script:not([src])")].length
               + [...document.querySelectorAll("*")].filter(
