@@ -374,6 +374,7 @@ CALLS: dict[str, Call] = {
     "transitions GET": Call("get", lambda w: f"/api/v1/applications/{w.draft.pk}/transitions/"),
     "history GET": Call("get", lambda w: f"/api/v1/applications/{w.draft.pk}/history/"),
     "letter GET": Call("get", lambda w: f"/api/v1/applications/{w.approved.pk}/letter/"),
+    "dossier GET": Call("get", lambda w: f"/api/v1/applications/{w.approved.pk}/dossier/"),
     # Items and documents of a draft.
     "items GET": Call("get", lambda w: f"/api/v1/applications/{w.draft.pk}/items/"),
     "items POST": Call(
@@ -485,6 +486,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "transitions GET": _read_own(),
     "history GET": _read_own(),
     "letter GET": _read_own(),
+    # The dossier: the company's applicants, staff and auditors (API.md "Exports, dossiers").
+    "dossier GET": _read_own(),
     "items GET": _read_own(),
     "items POST": _applicant_write(201),
     "item GET": _read_own(),
@@ -586,6 +589,7 @@ _TEMPLATES = {
     "transitions": "/api/v1/applications/{id}/transitions/",
     "history": "/api/v1/applications/{id}/history/",
     "letter": "/api/v1/applications/{id}/letter/",
+    "dossier": "/api/v1/applications/{id}/dossier/",
     "items": "/api/v1/applications/{application_pk}/items/",
     "item": "/api/v1/applications/{application_pk}/items/{id}/",
     "documents": "/api/v1/applications/{application_pk}/documents/",
@@ -605,6 +609,11 @@ _TEMPLATES = {
 COVERED_BELOW = {
     ("/api/v1/applications/{id}/transitions/", "POST"),
     ("/api/v1/notifications/{id}/read/", "POST"),
+    # One's own tokens: listed, made from a browser session and revoked by their owner only
+    # (tests/accounts/test_api_tokens.py).
+    ("/api/v1/auth/tokens/", "GET"),
+    ("/api/v1/auth/tokens/", "POST"),
+    ("/api/v1/auth/tokens/{id}/", "DELETE"),
 }
 
 
