@@ -149,6 +149,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
         parts,
         SORTS[sort],
         related=("company", "programme", "case_officer"),
+        # A row shows none of these: the breakdown alone is a JSON document per machine.
+        defer=("breakdown", "company_snapshot", "checklist", "findings"),
         # Unfiltered, the list is the whole queue: its count is known.
         count=sum(counts.values()) if valid and not _filtered(filterset) else None,
     )

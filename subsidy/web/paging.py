@@ -28,12 +28,14 @@ class OrderedUnion:
         ordering: Sequence[str],
         related: Sequence[str] = (),
         count: int | None = None,
+        defer: Sequence[str] = (),
     ) -> None:
         if not parts:
             raise ValueError("OrderedUnion needs at least one queryset")
         self.parts = [part.order_by() for part in parts]
         self.ordering = tuple(ordering)
         self.related = tuple(related)
+        self.defer = tuple(defer)  # columns a page never shows (large JSON, say)
         self.model = parts[0].model
         self._count = count  # when the caller knows it already
 
@@ -46,7 +48,7 @@ class OrderedUnion:
         return self.count()
 
     def _ordered(self, rows: QuerySet) -> QuerySet:
-        return rows.select_related(*self.related).order_by(*self.ordering)
+        return rows.select_related(*self.related).defer(*self.defer).order_by(*self.ordering)
 
     def __getitem__(self, window: slice) -> list[Model]:
         if not isinstance(window, slice) or window.step not in (None, 1):
