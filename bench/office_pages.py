@@ -101,10 +101,9 @@ def _measure(requests: int) -> dict:
 
     from accounts.models import User
     from accounts.roles import VERIFIER, grant_role
+    from accounts.second_factor import has_second_factor
     from subsidy.models import Application
     from subsidy.selectors import current_programme
-
-    from accounts.second_factor import has_second_factor
     from tests.factories import enrol_totp
     from tests.utils import pass_second_factor
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.roles import APPROVER, AUDITOR, FINANCE, VERIFIER
+from accounts.second_factor import has_second_factor
 from tests.factories import ProgrammeFactory, UserFactory
-from tests.utils import PDF_BYTES
+from tests.utils import PDF_BYTES, totp_code
 
 PASSWORD = "Rendang-Padang-7749!"
 NPWP = "31.415.926.5-358.979"
@@ -73,13 +74,16 @@ def captured(settings):
 
 
 def _token(client: APIClient, username: str, password: str) -> APIClient:
-    response = client.post(
-        "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
-    )
+    """A client holding the user's API token (staff send their authenticator's code too)."""
+    user = get_user_model().objects.get(username=username)
+    body = {"username": username, "password": password}
+    if has_second_factor(user):
+        body["otp"] = totp_code(user)
+    response = client.post("/api/v1/auth/token/", body, format="json")
     assert response.status_code == 200, response.content
-    authed = APIClient()
-    authed.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
-    return authed
+    authorised = APIClient()
+    authorised.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    return authorised
 
 
 def _journey(client) -> None:

@@ -5,7 +5,16 @@ import re
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import AUDIT_HMAC_KEY, DATABASES, REST_FRAMEWORK, SECRET_KEY, env, read, read_bool
+from .base import (
+    AUDIT_HMAC_KEY,
+    DATABASES,
+    REST_FRAMEWORK,
+    SECRET_KEY,
+    SILENCED_SYSTEM_CHECKS,
+    env,
+    read,
+    read_bool,
+)
 
 if read_bool("DJANGO_DEBUG", default=False):
     raise ImproperlyConfigured("DJANGO_DEBUG must not be on in production.")
@@ -46,7 +55,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = read_bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 if not SECURE_HSTS_PRELOAD:
     # check --deploy asks for preloading (security.W021); off is this deployment's choice.
-    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # JSON only: the browsable API would render forms and every answer as HTML pages.

@@ -22,7 +22,7 @@ from subsidy.formats import long_datetime
 from subsidy.models import Application, AuditEntry, SiteVisitPhoto
 from subsidy.services import documents as document_services
 from subsidy.workflow import actions as workflow
-from tests.browser.conftest import CSP_LISTENER, check_page
+from tests.browser.conftest import check_page
 from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
 from tests.subsidy.test_workflow_matrix import put_in_state
 from tests.web.office_cases import case_with_machines
@@ -38,11 +38,11 @@ POSITION = "-7.705694, 110.602833"
 
 
 @pytest.fixture
-def desk(live_server, transactional_db, page):
-    page.add_init_script(CSP_LISTENER)
-    page.set_default_timeout(10_000)
-    page.set_viewport_size(DESK)
-    return page
+def desk(phone):
+    """The phone fixture's page (its CSP listener, the policy of each document, a screenshot
+    on failure) at a desk's width."""
+    phone.set_viewport_size(DESK)
+    return phone
 
 
 def log_in(page, live_server, user) -> None:

@@ -242,8 +242,9 @@ def test_the_page_reads_a_fixed_number_of_queries(
     recorded(field_case, verifier, photos=photos)
     recorded(field_case, verifier, photos=photos)
     client.force_login(verifier)
-    # The same with one photo per visit or six: the visits and their photos in two queries.
-    with django_assert_num_queries(8):
+    # The same with one photo per visit or six: the visits and their photos in two queries
+    # (and the second factor's check).
+    with django_assert_num_queries(9):
         assert client.get(visit_url(field_case)).status_code == 200
 
 
@@ -275,7 +276,7 @@ def test_the_case_page_with_visits_reads_a_fixed_number_of_queries(
     recorded(field_case, verifier, photos=photos)
     client.force_login(verifier)
     # As without a visit (test_office_case), and one more for the visits' photos.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         assert client.get(reverse("office:case", args=[field_case.pk])).status_code == 200
 
 
