@@ -33,9 +33,9 @@ from subsidy import access, audit, files, formats, selectors
 from subsidy.choices import DocumentKind
 from subsidy.engine import rules
 from subsidy.findings import finding_detail
+from subsidy.formats import spreadsheet_safe
 from subsidy.models import Application, AuditEntry, Document, MachineItem
 from subsidy.notices import letters
-from subsidy.services.transfers import spreadsheet_safe
 
 # Read and written in pieces of this size: the memory a download costs, whatever the files.
 CHUNK = 256 * 1024

@@ -125,3 +125,15 @@ def long_datetime(value: dt.datetime | None, language: str | None = "id") -> str
     local = local_datetime(value)
     separator = ":" if _language(language) == "en" else "."
     return f"{long_date(local.date(), language)} {local:%H}{separator}{local:%M} WIB"
+
+
+# A spreadsheet reads a text cell starting with one of these as a formula (OWASP "CSV
+# injection"): every CSV the system writes puts a quote before it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, prefixed with ' so it stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

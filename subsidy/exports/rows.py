@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import ServiceError
+from subsidy import formats
 from subsidy.access import applications_visible_to
 from subsidy.engine import rules
 from subsidy.filters import ApplicationFilter
@@ -121,8 +122,9 @@ ITEM_FIELDS = (
     "findings",
 )
 
-# A cell a spreadsheet would run as a formula (API.md): shown as text behind a quote.
-FORMULA_STARTS = ("=", "+", "-", "@")
+# A cell a spreadsheet would run as a formula (API.md, and tab or carriage return): shown as
+# text behind a quote, by the one rule of subsidy.formats.
+FORMULA_STARTS = formats.FORMULA_STARTS
 
 
 def export_queryset(kind: str, user: object, params: Mapping) -> QuerySet:
@@ -212,7 +214,7 @@ def csv_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
+        return formats.spreadsheet_safe(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

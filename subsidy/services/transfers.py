@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import ServiceError
 from subsidy.access import applications_visible_to
+from subsidy.formats import spreadsheet_safe
 from subsidy.models import Application
 from subsidy.workflow.actions import application_disburse
 
@@ -28,8 +29,6 @@ COLUMNS = ("reference", "transfer_reference", "transferred_on")
 BATCH_COLUMNS = ("reference", "company", "bank", "account_number", "account_name", "amount")
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000
-# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 RECORDED = "recorded"
 REFUSED = "refused"
@@ -45,13 +44,6 @@ class RowResult:
     @property
     def recorded(self) -> bool:
         return self.outcome == RECORDED
-
-
-def spreadsheet_safe(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula, prefixed with ' so it stays text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def payout_row(application: Application) -> dict:

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from subsidy import formats, reports, selectors, statistics
+from subsidy.formats import spreadsheet_safe
 from subsidy.models import Origin, Programme, Scale
-from subsidy.services.transfers import spreadsheet_safe
 
 from .office import staff_only
 
