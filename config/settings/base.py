@@ -230,6 +230,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 # Sign-up and password reset answer the same whether or not an address is known; the owner
 # of a known address is told by e-mail instead.
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Restrukturisasi Mesin IKM] "
