@@ -702,6 +702,7 @@ class Export(models.Model):
         WORKER_LOST = "worker_lost", _("The worker writing the file stopped before it finished.")
         TIME_LIMIT = "time_limit", _("The export took longer than allowed.")
         ERROR = "error", _("The file could not be written.")
+        STOPPED = "stopped", _("The download stopped before the last row.")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -709,6 +710,9 @@ class Export(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     format = models.CharField(max_length=10, choices=Format.choices)
+    # A CSV streamed straight to the one who asked (exports/applications.csv, items.csv): the
+    # record of what left, with its rows and SHA-256; no file is kept and no job runs.
+    streamed = models.BooleanField(default=False)
     filters = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])

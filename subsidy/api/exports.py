@@ -110,6 +110,7 @@ class ExportSerializer(serializers.ModelSerializer):
             "id",
             "kind",
             "format",
+            "streamed",
             "filters",
             "status",
             "progress",
@@ -139,7 +140,7 @@ class ExportSerializer(serializers.ModelSerializer):
         return records.is_expired(export)
 
     def get_download_url(self, export: Export) -> str | None:
-        if export.status != Export.Status.DONE or records.is_expired(export):
+        if export.status != Export.Status.DONE or export.streamed or records.is_expired(export):
             return None
         return f"/api/v1/exports/{export.pk}/download/"
 

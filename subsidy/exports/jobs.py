@@ -360,7 +360,7 @@ def delete_expired_exports(now: dt.datetime | None = None) -> int:
     storage = get_private_storage()
     deleted = 0
     for export in Export.objects.filter(
-        status=S.DONE, expired_at__isnull=True, finished_at__lte=cutoff
+        status=S.DONE, streamed=False, expired_at__isnull=True, finished_at__lte=cutoff
     ).only("pk", "file"):
         if export.file.name:
             storage.delete(export.file.name)

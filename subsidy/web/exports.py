@@ -28,7 +28,9 @@ def _row(export: Export) -> dict:
     """What the page shows of one export, and whether its status still changes."""
     return {
         "export": export,
-        "working": export.status in (Export.Status.QUEUED, Export.Status.RUNNING),
+        # A streamed CSV's record is finished by its own response, never by a job to watch.
+        "working": not export.streamed
+        and export.status in (Export.Status.QUEUED, Export.Status.RUNNING),
         "expired": records.is_expired(export),
         "reason": records.failure_text(export),
         "filters": [
