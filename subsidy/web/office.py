@@ -45,6 +45,8 @@ from .paging import OrderedUnion
 User = get_user_model()
 S = Application.Status
 PAGE_SIZE = 25
+# A filtered or searched list is counted exactly up to this many pages; past it, "more than".
+COUNTED_PAGES = 4
 
 # Column -> the order it sorts by; "-" first is descending. Ties go by id, so pages are stable.
 SORTS = {
@@ -131,6 +133,13 @@ def _filtered(filterset: ApplicationFilter) -> bool:
     return any(value not in (None, "", []) for value in filterset.form.cleaned_data.values())
 
 
+def _count_limit(page: str | None) -> int:
+    """How far a filtered list is counted: COUNTED_PAGES pages, and always past the page asked
+    for, so that its "next" link is known."""
+    number = int(page) if page and page.isascii() and page.isdigit() and len(page) < 7 else 1
+    return max(COUNTED_PAGES, number + 1) * PAGE_SIZE
+
+
 @staff_only
 def workbench(request: HttpRequest) -> HttpResponse:
     """`/office/`: the user's queue, filtered, searched, sorted and counted per status."""
@@ -151,8 +160,10 @@ def workbench(request: HttpRequest) -> HttpResponse:
         related=("company", "programme", "case_officer"),
         # A row shows none of these: the breakdown alone is a JSON document per machine.
         defer=("breakdown", "company_snapshot", "checklist", "findings"),
-        # Unfiltered, the list is the whole queue: its count is known.
+        # Unfiltered, the list is the whole queue: its count is known. Filtered, it is counted
+        # up to a few pages past the one asked for ("more than N match").
         count=sum(counts.values()) if valid and not _filtered(filterset) else None,
+        count_limit=_count_limit(params.get("page")),
     )
     page = Paginator(rows, PAGE_SIZE).get_page(params.get("page"))
     today = timezone.localdate()
