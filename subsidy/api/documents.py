@@ -34,6 +34,7 @@ from subsidy.models import (
     MachineItem,
 )
 from subsidy.services import documents as document_services
+from subsidy.services import reads
 
 
 class DocumentSerializer(StrictModelSerializer):
@@ -152,6 +153,13 @@ class DocumentDownloadApi(APIView):
     )
     def get(self, request: Request, pk: int) -> FileResponse:
         document = get_object_or_404(selectors.documents_visible_to(request.user), pk=pk)
+        reads.staff_read(
+            by=request.user,
+            object_type="document",
+            object_id=document.pk,
+            application_id=document.application_id,
+            kind=document.kind,
+        )
         return files.file_response(
             document.file,
             content_type=document.content_type,

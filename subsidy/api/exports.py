@@ -26,6 +26,7 @@ from subsidy.api.common import datetime_text, validated
 from subsidy.exports import records
 from subsidy.filters import MAX_ID, MAX_WAITING_DAYS
 from subsidy.models import Application, Export, Scale
+from subsidy.services import reads
 
 _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 _TEXT = {"type": "string", "pattern": r"^[^\u0000]*$"}
@@ -218,6 +219,7 @@ class ExportDownloadApi(APIView):
         records.require_exporter(request.user)
         export = get_object_or_404(records.exports_visible_to(request.user), pk=pk)
         records.downloadable(export)
+        reads.staff_read(by=request.user, object_type="export", object_id=export.pk)
         return files.file_response(
             export.file,
             content_type=records.CONTENT_TYPES[export.format],

@@ -32,6 +32,7 @@ from subsidy.models import (
     SiteVisit,
     SiteVisitPhoto,
 )
+from subsidy.services import reads
 from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow import transitions
 
@@ -252,7 +253,15 @@ class SiteVisitPhotoDownloadApi(APIView):
         }
     )
     def get(self, request: Request, pk: int) -> FileResponse:
-        photo = get_object_or_404(selectors.site_visit_photos_visible_to(request.user), pk=pk)
+        photo = get_object_or_404(
+            selectors.site_visit_photos_visible_to(request.user).select_related("visit"), pk=pk
+        )
+        reads.staff_read(
+            by=request.user,
+            object_type="site_photo",
+            object_id=photo.pk,
+            application_id=photo.visit.application_id,
+        )
         return files.file_response(
             photo.file,
             content_type=photo.content_type,

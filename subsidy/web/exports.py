@@ -16,6 +16,7 @@ from config.errors import ServiceError
 from subsidy import files
 from subsidy.exports import records
 from subsidy.models import Export
+from subsidy.services import reads
 
 from .office import staff_only
 
@@ -115,6 +116,7 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse | FileRespons
             {"export": export, "detail": error.detail},
             status=error.status,
         )
+    reads.staff_read(by=request.user, object_type="export", object_id=export.pk)
     return files.file_response(
         export.file,
         content_type=records.CONTENT_TYPES[export.format],

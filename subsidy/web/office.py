@@ -34,6 +34,7 @@ from subsidy.engine import rules
 from subsidy.filters import ApplicationFilter
 from subsidy.findings import finding_detail
 from subsidy.models import Application, Document, Programme, SiteVisit, SiteVisitPhoto
+from subsidy.services import reads
 from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow import actions as workflow
 from subsidy.workflow import transitions
@@ -427,8 +428,18 @@ def case(request: HttpRequest, pk: int) -> HttpResponse:
 def document(request: HttpRequest, pk: int) -> FileResponse:
     """A document shown inline beside its machine (framed by the case page only)."""
     found = get_object_or_404(
-        selectors.documents_visible_to(request.user).only("file", "content_type", "original_name"),
+        selectors.documents_visible_to(request.user).only(
+            "file", "content_type", "original_name", "application_id", "kind"
+        ),
         pk=pk,
+    )
+    reads.staff_read(
+        by=request.user,
+        object_type="document",
+        object_id=found.pk,
+        application_id=found.application_id,
+        inline=True,
+        kind=found.kind,
     )
     return files.file_response(
         found.file,
