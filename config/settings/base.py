@@ -173,6 +173,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         )
     # Celery eager tasks and the dev server share the file: wait instead of failing on a lock.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # No JIT compilation: a list query whose estimate passes jit_above_cost spent 390 ms of
+    # its 640 compiling and 250 running (the 100,000-application search, docs/benchmarks.md
+    # "Officers' pages"); this is short queries' work, never long analytics.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
