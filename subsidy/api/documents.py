@@ -21,7 +21,7 @@ from config.fields import (
 )
 from config.openapi import AutoSchema
 from config.throttles import ScopedRateThrottle
-from subsidy import files, selectors
+from subsidy import file_names, files, selectors
 from subsidy.api.common import (
     CASE_DELETE_ERRORS,
     DOCUMENT_TYPES,
@@ -151,10 +151,12 @@ class DocumentDownloadApi(APIView):
         }
     )
     def get(self, request: Request, pk: int) -> FileResponse:
-        document = get_object_or_404(selectors.documents_visible_to(request.user), pk=pk)
+        document = get_object_or_404(
+            selectors.documents_visible_to(request.user).select_related("application"), pk=pk
+        )
         return files.file_response(
             document.file,
             content_type=document.content_type,
-            name=document.original_name or f"document-{document.pk}",
+            name=file_names.served_document_name(document),
             inline=False,
         )

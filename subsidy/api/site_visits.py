@@ -26,7 +26,7 @@ from config.fields import (
 from config.json_io import JSONParser
 from config.openapi import AutoSchema
 from config.throttles import ScopedRateThrottle
-from subsidy import access, files, selectors
+from subsidy import access, file_names, files, selectors
 from subsidy.api.common import ApplicationChild, validated
 from subsidy.models import (
     SiteVisit,
@@ -252,10 +252,15 @@ class SiteVisitPhotoDownloadApi(APIView):
         }
     )
     def get(self, request: Request, pk: int) -> FileResponse:
-        photo = get_object_or_404(selectors.site_visit_photos_visible_to(request.user), pk=pk)
+        photo = get_object_or_404(
+            selectors.site_visit_photos_visible_to(request.user).select_related(
+                "visit__application"
+            ),
+            pk=pk,
+        )
         return files.file_response(
             photo.file,
             content_type=photo.content_type,
-            name=photo.original_name or f"photo-{photo.pk}",
+            name=file_names.served_photo_name(photo),
             inline=False,
         )
