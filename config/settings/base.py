@@ -9,6 +9,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .documents import documents_storage
 from .env import (
     env,
     read,
@@ -284,24 +285,17 @@ DOCUMENTS_S3_SECRET_ACCESS_KEY = env.str("DOCUMENTS_S3_SECRET_ACCESS_KEY", defau
 DOCUMENTS_S3_REGION = env.str("DOCUMENTS_S3_REGION", default="").strip()
 DOCUMENTS_S3_REDIRECT = read_bool("DOCUMENTS_S3_REDIRECT", default=False)
 DOCUMENTS_S3_URL_SECONDS = read_int("DOCUMENTS_S3_URL_SECONDS", default=60, minimum=1)
-if DOCUMENTS_S3_BUCKET:
-    DOCUMENTS_STORAGE = {
-        "BACKEND": "subsidy.storage_s3.PrivateS3Storage",
-        "OPTIONS": {
-            "bucket_name": DOCUMENTS_S3_BUCKET,
-            "endpoint_url": DOCUMENTS_S3_ENDPOINT_URL or None,
-            "access_key": DOCUMENTS_S3_ACCESS_KEY_ID or None,
-            "secret_key": DOCUMENTS_S3_SECRET_ACCESS_KEY or None,
-            "region_name": DOCUMENTS_S3_REGION or None,
-            "querystring_expire": DOCUMENTS_S3_URL_SECONDS,
-        },
-    }
-else:
-    DOCUMENTS_STORAGE = {"BACKEND": "subsidy.storage.PrivateFileStorage"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "documents": DOCUMENTS_STORAGE,
+    "documents": documents_storage(
+        bucket=DOCUMENTS_S3_BUCKET,
+        endpoint_url=DOCUMENTS_S3_ENDPOINT_URL,
+        access_key=DOCUMENTS_S3_ACCESS_KEY_ID,
+        secret_key=DOCUMENTS_S3_SECRET_ACCESS_KEY,
+        region=DOCUMENTS_S3_REGION,
+        url_seconds=DOCUMENTS_S3_URL_SECONDS,
+    ),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
