@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import LIST_ERRORS, READ_ERRORS, error_responses
+from config.api import LIST_ERRORS, READ_ERRORS, REDIRECT_TO_STORE, error_responses
 from config.fields import (
     StrictModelSerializer,
 )
@@ -147,6 +147,7 @@ class DocumentDownloadApi(APIView):
                 (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, "The file")
                 for content_type in DOCUMENT_TYPES
             },
+            **REDIRECT_TO_STORE,
             **READ_ERRORS,
         }
     )

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import READ_ERRORS, error_responses
+from config.api import READ_ERRORS, REDIRECT_TO_STORE, error_responses
 from config.errors import ServiceError
 from config.fields import (
     FormBooleanField,
@@ -248,6 +248,7 @@ class SiteVisitPhotoDownloadApi(APIView):
                 (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, "The photo")
                 for content_type in files.PHOTO_TYPES
             },
+            **REDIRECT_TO_STORE,
             **READ_ERRORS,
         }
     )
