@@ -1,6 +1,7 @@
 """Uploaded documents: accepted by content, size-limited, stored privately under random names."""
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from config.errors import ServiceError
 from subsidy.models import Application, AuditEntry, Document
 from subsidy.services import applications as application_services
 from subsidy.services import documents as document_services
+from subsidy.storage import documents_storage
 from subsidy.workflow import actions as workflow
 from tests.factories import ProgrammeFactory
 from tests.utils import PDF_BYTES, complete_application, item_data
@@ -272,3 +274,14 @@ def test_only_an_applicant_of_the_company_uploads_or_deletes(
     assert caught.value.code == code
     assert files_under(settings.PRIVATE_MEDIA_ROOT) == files
     assert Document.objects.filter(pk=document.pk).exists()
+
+
+def test_the_local_folder_has_no_public_url_and_follows_the_setting(applicant, draft, settings):
+    """Files are reached only through the permission-checked views: the storage refuses to
+    make a URL. It reads PRIVATE_MEDIA_ROOT at each use (each test has its own folder)."""
+    document = document_services.document_upload(
+        application=draft, by=applicant, kind="invoice", file=upload("a.pdf", PDF_BYTES)
+    )
+    with pytest.raises(ValueError, match="no URL"):
+        documents_storage.url(document.file.name)
+    assert documents_storage.location == os.path.abspath(settings.PRIVATE_MEDIA_ROOT)
