@@ -151,6 +151,16 @@ def test_a_download_redirects_to_a_short_lived_signed_url_named_as_ours(
     assert headers["Content-Disposition"] == f'attachment; filename="{served}"'
 
 
+def test_without_a_bucket_the_redirect_setting_changes_nothing(applicant, draft, settings):
+    settings.DOCUMENTS_S3_REDIRECT = True  # the folder can make no URL: it streams
+    uploaded = _upload(applicant, draft)
+
+    response = client_for(applicant).get(uploaded["download_url"])
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF_BYTES
+
+
 def test_the_applicants_page_download_redirects_too(client, applicant, draft, bucket, settings):
     settings.DOCUMENTS_S3_REDIRECT = True
     uploaded = _upload(applicant, draft)
