@@ -28,6 +28,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -219,7 +220,8 @@ def main() -> None:
 
     run = uuid.uuid4().hex[:8]
     applicant = UserFactory(username=f"s3-applicant-{run}", roles=[APPLICANT])
-    company = CompanyFactory(members=[applicant])
+    # The CI database outlives a run: a NIB of this run's own (the factory counts from one).
+    company = CompanyFactory(members=[applicant], nib=f"8{secrets.randbelow(10**12):012d}")
     programme = ProgrammeFactory()
     auditor = UserFactory(username=f"s3-auditor-{run}", roles=[AUDITOR])
 
@@ -269,6 +271,8 @@ def main() -> None:
     location = redirect.headers["Location"]
     check(location.startswith(f"{moto.endpoint_url}/{bucket}/"), f"redirect to {location}")
     check("no-store" in redirect.headers.get("Cache-Control", ""), "redirect may be cached")
+    expires = parse_qs(urlsplit(location).query).get("X-Amz-Expires")
+    check(expires == ["60"], f"signed URL valid {expires} s, not 60")
     followed = requests.get(location, timeout=HTTP_TIMEOUT)  # no token: the signature is all
     check(followed.status_code == 200, f"signed URL answered {followed.status_code}")
     check(followed.content == content, "download on :8772 differs from the upload")
@@ -281,7 +285,8 @@ def main() -> None:
         f"served as {disposition!r}",
     )
     print(
-        f"download on :8772: 302 -> signed URL (X-Amz-Expires=60), {len(followed.content)} bytes, "
+        f"download on :8772: 302 -> signed URL (X-Amz-Expires={expires[0]}), "
+        f"{len(followed.content)} bytes, "
         f"sha256 {sha(followed.content)[:16]} = upload's, {disposition!r}, "
         f"{time.monotonic() - started:.2f} s"
     )
