@@ -5,18 +5,15 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
-from django.core.signals import setting_changed
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.dispatch import receiver
-from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
-from subsidy import validators
+from subsidy import file_names, validators
 from subsidy.choices import MAX_PRICE, DocumentKind, Origin, PaymentMethod, RatedScale, Scale
 from subsidy.engine import rules
+from subsidy.storage import get_documents_storage
 
 
 class Programme(models.Model):
@@ -436,36 +433,15 @@ class MachineItem(models.Model):
         super().save(*args, **kwargs)
 
 
-class _UnservedStorage(FileSystemStorage):
-    def url(self, name: str | None) -> str:
-        raise ValueError("Private documents have no URL: use the permission-checked download.")
-
-
-class PrivateStorage(LazyObject):
-    """Files outside every served folder, read back only through the permission-checked view."""
-
-    def _setup(self) -> None:
-        self._wrapped = _UnservedStorage(location=settings.PRIVATE_MEDIA_ROOT)
-
-
-private_storage = PrivateStorage()
-
-
-def get_private_storage() -> PrivateStorage:
-    """A callable, so migrations record a reference rather than this machine's folder."""
-    return private_storage
-
-
-@receiver(setting_changed)
-def _private_storage_follows_settings(*, setting: str, **kwargs: object) -> None:
-    if setting == "PRIVATE_MEDIA_ROOT":
-        private_storage._wrapped = empty
+def get_private_storage() -> object:
+    """The storage migrations 0001-0009 name: the documents' storage, as today."""
+    return get_documents_storage()
 
 
 def document_path(instance: "Document", filename: str) -> str:
-    """A random name: the uploader's file name never reaches the file system."""
-    suffix = Path(filename).suffix.lower()[:10]
-    return f"documents/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{suffix}"
+    """Kind, reference and a random part, with the suffix of the sniffed content type: the
+    uploader's file name never reaches the store (subsidy/file_names.py)."""
+    return file_names.stored_document_name(instance)
 
 
 class Document(models.Model):
@@ -474,7 +450,7 @@ class Document(models.Model):
         MachineItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents"
     )
     kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
-    file = models.FileField(storage=get_private_storage, upload_to=document_path, max_length=200)
+    file = models.FileField(storage=get_documents_storage, upload_to=document_path, max_length=200)
     original_name = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=50)
@@ -616,8 +592,8 @@ class SiteVisit(models.Model):
 
 
 def site_visit_photo_path(instance: "SiteVisitPhoto", filename: str) -> str:
-    """A random name, as for documents (document_path), in a folder of its own."""
-    return "site-visits/" + document_path(instance, filename).removeprefix("documents/")
+    """As document_path, in a folder of its own."""
+    return file_names.stored_photo_name(instance)
 
 
 class SiteVisitPhoto(models.Model):
@@ -625,7 +601,7 @@ class SiteVisitPhoto(models.Model):
 
     visit = models.ForeignKey(SiteVisit, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(
-        storage=get_private_storage, upload_to=site_visit_photo_path, max_length=200
+        storage=get_documents_storage, upload_to=site_visit_photo_path, max_length=200
     )
     original_name = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField()
@@ -722,7 +698,7 @@ class Export(models.Model):
     # Each claim by a worker counts one; a job past its last attempt is failed, not run again.
     attempts = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(
-        storage=get_private_storage, upload_to=export_path, max_length=200, blank=True
+        storage=get_documents_storage, upload_to=export_path, max_length=200, blank=True
     )
     size = models.PositiveBigIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)

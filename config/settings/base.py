@@ -9,6 +9,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .documents import documents_storage
 from .env import (
     env,
     read,
@@ -280,6 +281,29 @@ PRIVATE_MEDIA_ROOT = Path(
     read("PRIVATE_MEDIA_ROOT", env.str, default=str(BASE_DIR / "var" / "private"))
 )
 DOCUMENT_MAX_BYTES = read_int("DOCUMENT_MAX_MB", default=10, minimum=1) * 1024 * 1024
+# Documents, site-visit photos and exports (subsidy/storage.py): that folder by default, or a
+# private bucket of an S3-compatible store when DOCUMENTS_S3_BUCKET is set, shared by every
+# web and worker process. Downloads stream through the permission-checked views, or with
+# DOCUMENTS_S3_REDIRECT answer a redirect to a signed URL valid DOCUMENTS_S3_URL_SECONDS.
+DOCUMENTS_S3_BUCKET = env.str("DOCUMENTS_S3_BUCKET", default="").strip()
+DOCUMENTS_S3_ENDPOINT_URL = env.str("DOCUMENTS_S3_ENDPOINT_URL", default="").strip()
+DOCUMENTS_S3_ACCESS_KEY_ID = env.str("DOCUMENTS_S3_ACCESS_KEY_ID", default="").strip()
+DOCUMENTS_S3_SECRET_ACCESS_KEY = env.str("DOCUMENTS_S3_SECRET_ACCESS_KEY", default="").strip()
+DOCUMENTS_S3_REGION = env.str("DOCUMENTS_S3_REGION", default="").strip()
+DOCUMENTS_S3_REDIRECT = read_bool("DOCUMENTS_S3_REDIRECT", default=False)
+DOCUMENTS_S3_URL_SECONDS = read_int("DOCUMENTS_S3_URL_SECONDS", default=60, minimum=1)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": documents_storage(
+        bucket=DOCUMENTS_S3_BUCKET,
+        endpoint_url=DOCUMENTS_S3_ENDPOINT_URL,
+        access_key=DOCUMENTS_S3_ACCESS_KEY_ID,
+        secret_key=DOCUMENTS_S3_SECRET_ACCESS_KEY,
+        region=DOCUMENTS_S3_REGION,
+        url_seconds=DOCUMENTS_S3_URL_SECONDS,
+    ),
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

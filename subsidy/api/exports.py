@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer, error_responses
+from config.api import REDIRECT_TO_STORE, ErrorSerializer, error_responses
 from config.openapi import AutoSchema
 from subsidy import files
 from subsidy.api.common import datetime_text, validated
@@ -211,6 +211,7 @@ class ExportDownloadApi(APIView):
                 (200, content_type.split(";")[0]): OpenApiResponse(OpenApiTypes.BINARY, "The file")
                 for content_type in records.CONTENT_TYPES.values()
             },
+            **REDIRECT_TO_STORE,
             **error_responses(401, 403, 404, 409),
             **GONE,
         }

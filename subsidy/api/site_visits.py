@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import READ_ERRORS, error_responses
+from config.api import READ_ERRORS, REDIRECT_TO_STORE, error_responses
 from config.errors import ServiceError
 from config.fields import (
     FormBooleanField,
@@ -26,7 +26,7 @@ from config.fields import (
 from config.json_io import JSONParser
 from config.openapi import AutoSchema
 from config.throttles import ScopedRateThrottle
-from subsidy import access, files, selectors
+from subsidy import access, file_names, files, selectors
 from subsidy.api.common import ApplicationChild, validated
 from subsidy.models import (
     SiteVisit,
@@ -249,12 +249,16 @@ class SiteVisitPhotoDownloadApi(APIView):
                 (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, "The photo")
                 for content_type in files.PHOTO_TYPES
             },
+            **REDIRECT_TO_STORE,
             **READ_ERRORS,
         }
     )
     def get(self, request: Request, pk: int) -> FileResponse:
         photo = get_object_or_404(
-            selectors.site_visit_photos_visible_to(request.user).select_related("visit"), pk=pk
+            selectors.site_visit_photos_visible_to(request.user).select_related(
+                "visit__application"
+            ),
+            pk=pk,
         )
         reads.staff_read(
             by=request.user,
@@ -265,6 +269,6 @@ class SiteVisitPhotoDownloadApi(APIView):
         return files.file_response(
             photo.file,
             content_type=photo.content_type,
-            name=photo.original_name or f"photo-{photo.pk}",
+            name=file_names.served_photo_name(photo),
             inline=False,
         )

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.roles import APPROVER, VERIFIER
 from config.errors import ServiceError
-from subsidy import files, regions, selectors
+from subsidy import file_names, files, regions, selectors
 from subsidy import signals as officer_signals
 from subsidy.access import applications_visible_to, sees_everything
 from subsidy.engine import rules
@@ -428,9 +428,9 @@ def case(request: HttpRequest, pk: int) -> HttpResponse:
 def document(request: HttpRequest, pk: int) -> FileResponse:
     """A document shown inline beside its machine (framed by the case page only)."""
     found = get_object_or_404(
-        selectors.documents_visible_to(request.user).only(
-            "file", "content_type", "original_name", "application_id", "kind"
-        ),
+        selectors.documents_visible_to(request.user)
+        .select_related("application")
+        .only("file", "content_type", "kind", "application__reference"),
         pk=pk,
     )
     reads.staff_read(
@@ -444,7 +444,7 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
     return files.file_response(
         found.file,
         content_type=found.content_type,
-        name=found.original_name or f"document-{found.pk}",
+        name=file_names.served_document_name(found),
         inline=True,
     )
 
