@@ -496,11 +496,11 @@ def summary_pdf(
         return bytes(pdf.output())
 
 
-def _manifest_csv(rows: list[tuple[str, str, int]]) -> bytes:
+def _manifest_csv(entries: list[tuple[str, str, int]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(("path", "sha256", "bytes"))
-    writer.writerows(rows)
+    writer.writerows(entries)
     return out.getvalue().encode()
 
 
