@@ -31,7 +31,7 @@ from subsidy import file_names, files, regions, selectors
 from subsidy import signals as officer_signals
 from subsidy.access import applications_visible_to, sees_everything
 from subsidy.engine import rules
-from subsidy.filters import ApplicationFilter
+from subsidy.filters import ApplicationFilter, QueueFilter
 from subsidy.findings import finding_detail
 from subsidy.models import Application, Document, Programme, SiteVisit, SiteVisitPhoto
 from subsidy.services import reads
@@ -47,7 +47,7 @@ User = get_user_model()
 S = Application.Status
 PAGE_SIZE = 25
 # A filtered or searched list is counted exactly up to this many pages; past it, "more than".
-COUNTED_PAGES = 4
+COUNTED_PAGES = 2
 
 # Column -> the order it sorts by; "-" first is descending. Ties go by id, so pages are stable.
 SORTS = {
@@ -151,7 +151,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     counts = Counter()  # per status, of the whole queue (the filters' shortcuts)
     for part in queue:
         counts.update(dict(part.order_by().values_list("status").annotate(n=Count("pk"))))
-    filterset = ApplicationFilter(params, queryset=base, request=request)
+    filterset = QueueFilter(params, queryset=base, request=request)
     valid = filterset.is_valid()
     parts = [filterset.filter_queryset(part) for part in queue] if valid else [base.none()]
     sort = params.get("sort") if params.get("sort") in SORTS else DEFAULT_SORT

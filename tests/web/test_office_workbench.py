@@ -268,3 +268,24 @@ def test_a_page_number_too_large_to_count_to_is_the_first_page(client, verifier,
     placed_case(programme, status=S.SUBMITTED, province="33")
     body = shown(client, verifier, "?province=33&page=99999999999999999999999")
     assert "1 kasus cocok." in body
+
+
+@pytest.mark.parametrize("search", ["Keramik", "keramik", "RMP-", "8000000000001", "tidak ada"])
+def test_the_workbench_search_finds_exactly_the_api_s_rows(programme, search):
+    """QueueFilter only changes how the database tests a company (probed per row rather than
+    hashed): the rows are ApplicationFilter's."""
+    from django.http import QueryDict
+
+    from subsidy.filters import ApplicationFilter, QueueFilter
+
+    for number, name in enumerate(["CV Keramik Kasongan", "PT Logam Jaya", "UD Keramik Plered"]):
+        placed_case(programme, status=S.SUBMITTED, name=name, nib=f"8{number:012d}")
+    params = QueryDict(f"search={search}")
+    everything = Application.objects.all()
+
+    api = set(ApplicationFilter(params, queryset=everything).qs.values_list("pk", flat=True))
+    queue = set(QueueFilter(params, queryset=everything).qs.values_list("pk", flat=True))
+
+    assert api == queue
+    expected = {"Keramik": 2, "keramik": 2, "RMP-": 3, "8000000000001": 1, "tidak ada": 0}
+    assert len(api) == expected[search]
