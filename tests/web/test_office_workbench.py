@@ -98,6 +98,10 @@ def test_filter_by_province_narrows_the_list(client, auditor, programme):
     placed_case(programme, name="CV Bali", province="51", regency="51.71")
     body = shown(client, auditor, "?province=51")
     assert "CV Bali" in body and "CV Jawa Tengah" not in body
+    # The filter keeps its choice on the page, and only that one.
+    assert '<option value="51" selected>Bali</option>' in body
+    assert '<option value="33" selected>' not in body
+    assert '<option value="" selected>Semua</option>' not in body.split('name="province"')[1][:200]
 
 
 def test_filter_by_status_narrows_the_list(client, auditor, owned):
