@@ -316,6 +316,23 @@ class Application(models.Model):
                 include=["case_officer", "company"],
                 name="application_queue",
             ),
+            # The programme report (subsidy/reports.py) groups a programme's cases six ways:
+            # PostgreSQL reads these columns from the index, not the 3 KB rows holding the
+            # breakdown (0.65 s instead of 1.85 s at 100,000, docs/benchmarks.md).
+            models.Index(
+                fields=["programme"],
+                include=[
+                    "id",
+                    "status",
+                    "scale",
+                    "computed_discount",
+                    "approved_amount",
+                    "disbursed_amount",
+                    "submitted_at",
+                    "company",
+                ],
+                name="application_report",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -420,6 +437,14 @@ class MachineItem(models.Model):
         ordering = ["id"]
         verbose_name = _("machine item")
         verbose_name_plural = _("machine items")
+        indexes = [
+            # The report's machines by origin, read from the index (subsidy/reports.py).
+            models.Index(
+                fields=["application"],
+                include=["id", "origin", "price", "discount"],
+                name="machineitem_report",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.description
