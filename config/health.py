@@ -1,4 +1,5 @@
-"""GET /healthz: the database and the broker answer, quickly; the workers' heartbeat's age.
+"""GET /healthz: the database and the broker answer, quickly; the workers' heartbeat's age;
+the malware scanner ("scanner": off, ok or down, reported without deciding health).
 
 Every hit costs a SELECT 1 and a Redis PING, side by side and bounded by HEALTH_TIMEOUT, so a load
 balancer polling it never ties up the web workers, whatever is down. Workers are not asked:
@@ -16,6 +17,8 @@ from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from subsidy import scanning
 
 from .celery_app import HEARTBEAT_KEY
 from .preflight import check_database, check_redis
@@ -75,11 +78,28 @@ def worker_status() -> str:
     return "ok" if time.time() - beat <= HEARTBEAT_LATE_SECONDS else "late"
 
 
+def _scanner_status(future, deadline: float) -> tuple[str, str]:
+    """'off' (no CLAMAV_ADDRESS), 'ok' or 'down' with why; it never fails health: uploads
+    wait in quarantine while the scanner is down, and the rest of the site works."""
+    if future is None:
+        return "off", ""
+    try:
+        reply = future.result(timeout=max(deadline - time.monotonic(), 0))
+    except FutureTimeout:
+        return "down", f"ClamAV did not answer within {HEALTH_TIMEOUT} s. Check CLAMAV_ADDRESS."
+    return ("ok", "") if reply == "ok" else ("down", reply)
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    deadline = time.monotonic() + HEALTH_TIMEOUT
+    scanner_check = (
+        _checks.submit(scanning.ping, timeout=HEALTH_TIMEOUT) if scanning.enabled() else None
+    )
     (database, database_reason), (broker, broker_reason) = _statuses()
-    body: dict = {"database": database, "broker": broker}
+    scanner, scanner_reason = _scanner_status(scanner_check, deadline)
+    body: dict = {"database": database, "broker": broker, "scanner": scanner}
     if broker == "ok":
         # Eager tasks run in the web process: there is no worker to report. With Redis down
         # the heartbeat cannot be read.
@@ -88,7 +108,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         body["worker"] = "unknown"
     errors = {
         name: reason
-        for name, reason in (("database", database_reason), ("broker", broker_reason))
+        for name, reason in (
+            ("database", database_reason),
+            ("broker", broker_reason),
+            ("scanner", scanner_reason),
+        )
         if reason
     }
     if errors:

@@ -31,7 +31,7 @@ def test_healthz_reports_database_ok_and_eager_broker_under_test_settings(client
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "eager"}
+    assert response.json() == {"database": "ok", "broker": "eager", "scanner": "off"}
 
 
 @pytest.mark.django_db
@@ -120,7 +120,7 @@ def test_healthz_reports_the_workers_heartbeat_without_failing_for_it(
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok", "worker": worker}
+    assert response.json() == {"database": "ok", "broker": "ok", "scanner": "off", "worker": worker}
 
 
 @pytest.mark.django_db
@@ -207,7 +207,12 @@ def test_healthz_reports_broker_ok_and_the_heartbeat_a_worker_writes_through_red
         }
     }
     cache.delete(HEARTBEAT_KEY)
-    assert client.get("/healthz").json() == {"database": "ok", "broker": "ok", "worker": "unknown"}
+    assert client.get("/healthz").json() == {
+        "database": "ok",
+        "broker": "ok",
+        "scanner": "off",
+        "worker": "unknown",
+    }
 
     with start_worker(celery_app, queues=[redis_broker], perform_ping_check=False):
         heartbeat.apply_async(queue=redis_broker)
@@ -219,5 +224,5 @@ def test_healthz_reports_broker_ok_and_the_heartbeat_a_worker_writes_through_red
             time.sleep(0.2)
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
+    assert response.json() == {"database": "ok", "broker": "ok", "scanner": "off", "worker": "ok"}
     cache.delete(HEARTBEAT_KEY)

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from subsidy import audit
+from subsidy import audit, jobs, scanning
 from subsidy.engine import stale
 from subsidy.files import check_upload, sha256_of
 from subsidy.models import (
@@ -63,6 +63,7 @@ def document_upload(
         content_type=content_type,
         sha256=sha256,
         uploaded_by=by,
+        scan_status=scanning.initial_status(),
     )
     # The stored name is random (models.document_path); the suffix follows the content.
     document.file.save(f"upload{suffix}", file, save=False)
@@ -81,8 +82,11 @@ def document_upload(
                 "sha256": [None, document.sha256],
                 "size": [None, document.size],
                 "content_type": [None, content_type],
+                "scan_status": [None, document.scan_status],
             },
         )
+        if document.scan_status == Document.ScanStatus.PENDING:
+            jobs.enqueue_after_commit(jobs.SCAN_DOCUMENT, document.pk)
     except BaseException:
         # Nothing half-done: a refused or failed upload leaves no file behind.
         private_storage.delete(document.file.name)
@@ -102,7 +106,9 @@ def document_delete(*, document: Document, by: User) -> None:
     document.delete()
     stale.mark_stale([application.pk])
     # The file goes only once the row is gone for good: a rolled-back delete keeps both.
-    transaction.on_commit(lambda: private_storage.delete(name))
+    # (An infected file is gone already: its row keeps no name.)
+    if name:
+        transaction.on_commit(lambda: private_storage.delete(name))
     audit.record(
         actor=by,
         action="delete",

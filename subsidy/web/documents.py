@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.errors import ServiceError
-from subsidy import files, selectors
+from subsidy import files, scanning, selectors
 from subsidy.choices import DocumentKind
 from subsidy.services import documents as document_services
 from subsidy.web.applications import application_or_404, document_kinds, posted
@@ -94,6 +94,7 @@ def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResp
 def document_download(request: HttpRequest, document_pk: int) -> FileResponse:
     """The file, to those who may see its application (the API download's check)."""
     document = get_object_or_404(selectors.documents_visible_to(request.user), pk=document_pk)
+    scanning.require_usable_page(document)
     return files.file_response(
         document.file,
         content_type=document.content_type,

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.roles import APPROVER, VERIFIER
 from config.errors import ServiceError
-from subsidy import files, regions, selectors
+from subsidy import files, regions, scanning, selectors
 from subsidy import signals as officer_signals
 from subsidy.access import applications_visible_to, sees_everything
 from subsidy.engine import rules
@@ -235,6 +235,9 @@ def _document_view(document: Document) -> dict:
         "url": reverse("office:document", args=[document.pk]),
         "is_pdf": content_type == "application/pdf",
         "is_image": content_type.startswith("image/"),
+        # Only a usable file is shown; every document says where its malware check stands.
+        "usable": document.is_usable,
+        "unusable_reason": scanning.unusable_reason(document),
     }
 
 
@@ -294,6 +297,7 @@ _CHANGE_WORDS = {
     "upload": gettext_lazy("%(object)s uploaded"),
     "add_member": gettext_lazy("%(object)s: member added"),
     "download": gettext_lazy("%(object)s downloaded"),
+    "scan": gettext_lazy("%(object)s checked for malware"),
 }
 _OBJECT_NAMES = {
     "application": gettext_lazy("Application"),
@@ -416,9 +420,12 @@ def case(request: HttpRequest, pk: int) -> HttpResponse:
 def document(request: HttpRequest, pk: int) -> FileResponse:
     """A document shown inline beside its machine (framed by the case page only)."""
     found = get_object_or_404(
-        selectors.documents_visible_to(request.user).only("file", "content_type", "original_name"),
+        selectors.documents_visible_to(request.user).only(
+            "file", "content_type", "original_name", "scan_status", "scan_signature"
+        ),
         pk=pk,
     )
+    scanning.require_usable_page(found)
     return files.file_response(
         found.file,
         content_type=found.content_type,
