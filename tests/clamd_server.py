@@ -27,10 +27,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def answers(port: int, timeout: float = 1.0) -> bool:
-    """clamd on the port answers PING with PONG."""
+def answers(address: str, timeout: float = 1.0) -> bool:
+    """clamd at the address (host:port or a socket file) answers PING with PONG."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        if address.startswith("/"):
+            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            connection.settimeout(timeout)
+            connection.connect(address)
+        else:
+            host, _sep, port = address.rpartition(":")
+            connection = socket.create_connection((host, int(port)), timeout=timeout)
+        with connection:
             connection.sendall(b"nPING\n")
             return connection.recv(16).strip() == b"PONG"
     except OSError:
@@ -38,10 +45,12 @@ def answers(port: int, timeout: float = 1.0) -> bool:
 
 
 class ClamdServer:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, unix_socket: bool = False) -> None:
+        """On a free 127.0.0.1 port, or (unix_socket) on a socket file in the folder."""
         self.folder = folder
         self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
+        self.socket = folder / "clamd.sock" if unix_socket else None
+        self.address = str(self.socket) if self.socket else f"127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         database = folder / "db"
         database.mkdir(parents=True, exist_ok=True)
@@ -54,8 +63,11 @@ class ClamdServer:
                 [
                     "Foreground yes",
                     f"DatabaseDirectory {database}",
-                    "TCPAddr 127.0.0.1",
-                    f"TCPSocket {self.port}",
+                    *(
+                        [f"LocalSocket {self.socket}"]
+                        if self.socket
+                        else ["TCPAddr 127.0.0.1", f"TCPSocket {self.port}"]
+                    ),
                     f"TemporaryDirectory {folder}",
                     # No User line: clamd stays the test's user (Debian's own conf drops to
                     # clamav). No bytecode database is shipped.
@@ -81,7 +93,7 @@ class ClamdServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"clamd exited: {self.log_text()}")
-            if answers(self.port):
+            if answers(self.address):
                 return
             time.sleep(0.1)
         self.stop()

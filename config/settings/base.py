@@ -281,7 +281,7 @@ MAX_IMAGE_PIXELS = read_int("MAX_IMAGE_PIXELS", default=40_000_000, minimum=1_00
 PDF_INFLATE_MAX_BYTES = read_int("PDF_INFLATE_MAX_MB", default=64, minimum=1) * 1024 * 1024
 
 # --- Malware scanning (subsidy/scanning.py): clamd's address, a Unix socket path
-# (/run/clamav/clamd.ctl) or host:port (127.0.0.1:3310). Empty: scanning is off, uploads are
+# (/var/run/clamav/clamd.ctl) or host:port (127.0.0.1:3310). Empty: scanning is off, uploads are
 # usable at once and shown as "not scanned"; set: nothing is usable until found clean.
 CLAMAV_ADDRESS = read("CLAMAV_ADDRESS", env.str, default="").strip()
 # Seconds one scan may take on the socket (clamd's own limit is 120 s per file).

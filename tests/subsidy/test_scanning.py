@@ -18,7 +18,7 @@ from subsidy.models import AuditEntry, Document, Notice, private_storage
 from subsidy.services import applications as application_services
 from subsidy.services import documents as document_services
 from subsidy.workflow import actions as workflow
-from tests.clamd_server import eicar, free_port
+from tests.clamd_server import ClamdServer, eicar, free_port
 from tests.utils import PDF_BYTES, client_for, complete_application, pdf_upload
 
 pytestmark = pytest.mark.django_db
@@ -298,6 +298,20 @@ def test_a_scan_streams_the_file_in_chunks_through_the_storage_api(clamd):
 
     assert scanning.scan_stream(big) == "IKM.Test.EICAR.UNOFFICIAL"
     assert scanning.scan_stream(io.BytesIO(PDF_BYTES)) is None
+
+
+@pytest.mark.clamav
+def test_a_unix_socket_address_is_scanned_through_the_socket(tmp_path, settings):
+    server = ClamdServer(tmp_path / "unix", unix_socket=True)
+    server.start()
+    try:
+        settings.CLAMAV_ADDRESS = server.address
+        assert settings.CLAMAV_ADDRESS.endswith("clamd.sock")
+        assert scanning.ping() == "ok"
+        assert scanning.scan_stream(io.BytesIO(eicar_pdf())) == "IKM.Test.EICAR.UNOFFICIAL"
+    finally:
+        server.stop()
+    assert scanning.ping().startswith("ClamAV unreachable")
 
 
 def test_english_readers_get_the_refusal_in_english():
