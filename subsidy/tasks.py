@@ -149,13 +149,14 @@ SCAN_RETRY_MAX_SECONDS = 600
     time_limit=210,
     max_retries=12,
 )
-def scan_document(self, document_id: int) -> str:
+def scan_document(self, document_id: int, retry: bool = True) -> str:
     """Scan an upload with ClamAV; while the scanner is unreachable, the file stays pending and
-    the scan is tried again with a doubling wait (beat's requeue_pending_scans after that)."""
+    the scan is tried again with a doubling wait (beat's requeue_pending_scans after that, whose
+    scans are tried once each: beat itself comes back every 5 minutes)."""
     try:
         return scanning.scan_document(document_id)
     except scanning.ScannerUnavailable as exc:
-        if self.request.is_eager:
+        if self.request.is_eager or not retry:
             # In process nothing can wait and try again: beat's requeue_pending_scans will.
             logger.warning("document %s stays pending: %s", document_id, exc)
             return "pending"
@@ -169,9 +170,10 @@ def scan_document(self, document_id: int) -> str:
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
 def requeue_pending_scans() -> int:
     """Beat: queue again the scans still pending after SCAN_REQUEUE_MINUTES."""
-    if not scanning.enabled():
+    if scanning.ping() != "ok":
+        # Off, or still down: the scans in flight keep retrying; nothing to add to them.
         return 0
     ids = scanning.stale_pending_ids()
     for pk in ids:
-        scan_document.delay(pk)
+        scan_document.delay(pk, retry=False)
     return len(ids)

@@ -198,10 +198,10 @@ def test_healthz_reports_the_scanner_down_quickly_without_failing_health(scanner
     assert elapsed < 1.5
 
 
-def test_beat_queues_again_only_scans_pending_past_the_requeue_time(
+def test_beat_queues_again_only_scans_pending_past_the_requeue_time_once_clamd_answers(
     scanner_down, applicant, draft, settings, monkeypatch
 ):
-    old, recent = (
+    old, _recent = (
         document_services.document_upload(
             application=draft, by=applicant, kind="invoice", file=pdf_upload()
         )
@@ -211,11 +211,14 @@ def test_beat_queues_again_only_scans_pending_past_the_requeue_time(
         uploaded_at=timezone.now() - dt.timedelta(minutes=settings.SCAN_REQUEUE_MINUTES + 1)
     )
     queued = []
-    monkeypatch.setattr(tasks.scan_document, "delay", queued.append)
+    monkeypatch.setattr(tasks.scan_document, "delay", lambda pk, **kw: queued.append((pk, kw)))
 
+    # Still down: nothing is added to the scans that keep retrying.
+    assert tasks.requeue_pending_scans() == 0
+    # Back: the old one is queued, tried once (beat comes back itself); the recent one waits.
+    monkeypatch.setattr(scanning, "ping", lambda: "ok")
     assert tasks.requeue_pending_scans() == 1
-    assert queued == [old.pk]
-    assert recent.pk not in queued
+    assert queued == [(old.pk, {"retry": False})]
 
 
 # --- A real clamd -------------------------------------------------------------------------------
