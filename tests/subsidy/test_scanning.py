@@ -317,6 +317,31 @@ def test_a_unix_socket_address_is_scanned_through_the_socket(tmp_path, settings)
     assert scanning.ping().startswith("ClamAV unreachable")
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param({"stream": ("ERROR", "INSTREAM size limit exceeded")}, id="error"),
+        pytest.param({}, id="nothing"),
+    ],
+)
+def test_an_answer_that_is_neither_ok_nor_found_is_never_taken_for_clean(
+    scanner_down, applicant, draft, monkeypatch, answer
+):
+    class Answering:
+        def instream(self, stream):
+            return answer
+
+    monkeypatch.setattr(scanning, "_client", lambda timeout: Answering())
+    document = document_services.document_upload(
+        application=draft, by=applicant, kind="invoice", file=pdf_upload()
+    )
+
+    with pytest.raises(scanning.ScannerUnavailable):
+        scanning.scan_document(document.pk)
+    document.refresh_from_db()
+    assert document.scan_status == PENDING
+
+
 def test_english_readers_get_the_refusal_in_english():
     document = Document(scan_status=INFECTED, scan_signature="IKM.Test.EICAR.UNOFFICIAL")
 

@@ -64,6 +64,9 @@ def test_a_worker_retries_while_clamd_is_down_then_finds_the_file_clean(
         )
         document.refresh_from_db()
         assert document.scan_status == "pending"  # never clean by default
+        # The wait doubles (SCAN_RETRY_SECONDS=1 here).
+        assert "retry in 1 s" in real_worker.log()
+        assert "retry in 2 s" in real_worker.log()
 
         clamd_server.start()
         up = time.monotonic()
