@@ -169,6 +169,22 @@ def test_submit_is_refused_while_a_required_document_is_being_checked(
     assert draft.status == "draft" and not draft.reference
 
 
+def test_the_submit_page_says_the_documents_are_still_being_checked(
+    django_capture_on_commit_callbacks, scanner_down, applicant, draft, client
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        complete_application(draft, applicant)
+    client.force_login(applicant)
+
+    page = client.post(f"/applications/{draft.pk}/check-answers/", {"declaration": "on"})
+
+    assert page.status_code == 200
+    assert "Beberapa dokumen wajib masih diperiksa terhadap malware: " in page.text
+    assert 'data-scan-status="pending"' in page.text
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
 def test_the_dossier_leaves_out_a_pending_file_and_names_it(
     django_capture_on_commit_callbacks, scanner_down, applicant, draft
 ):
