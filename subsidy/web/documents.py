@@ -52,7 +52,7 @@ def document_upload(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            document_services.document_upload(
+            document = document_services.document_upload(
                 application=case,
                 by=request.user,
                 kind=kind,
@@ -65,6 +65,10 @@ def document_upload(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             messages.success(
                 request, _("%(kind)s is uploaded.") % {"kind": DocumentKind(kind).label}
             )
+            # A scan run in process has answered already; with a worker it is still pending.
+            document.refresh_from_db()
+            if not document.is_usable:
+                messages.warning(request, scanning.unusable_reason(document))
             target = reverse("applicant:documents", args=[case.pk])
             return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
     return render(

@@ -169,6 +169,19 @@ def test_submit_is_refused_while_a_required_document_is_being_checked(
     assert draft.status == "draft" and not draft.reference
 
 
+def test_the_upload_page_says_the_file_is_being_checked(scanner_down, applicant, draft, client):
+    client.force_login(applicant)
+
+    response = client.post(
+        reverse("applicant:document_upload", args=[draft.pk, "invoice"]),
+        {"file": SimpleUploadedFile("faktur.pdf", PDF_BYTES)},
+        follow=True,
+    )
+
+    assert Document.objects.get().scan_status == PENDING
+    assert "Dokumen ini masih diperiksa terhadap malware." in response.text
+
+
 def test_the_submit_page_says_the_documents_are_still_being_checked(
     django_capture_on_commit_callbacks, scanner_down, applicant, draft, client
 ):
