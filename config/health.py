@@ -1,5 +1,6 @@
 """GET /healthz: the database, the broker and the documents' storage answer, quickly; the
-workers' heartbeat's age.
+workers' heartbeat's age; the malware scanner ("scanner": off, ok or down, reported without
+deciding health).
 
 Every hit costs a SELECT 1, a Redis PING and a look at the storage (the folder is there and
 writable, or one HEAD of the bucket), side by side and bounded by HEALTH_TIMEOUT, so a load
@@ -19,6 +20,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from subsidy import scanning
 from subsidy.storage import check_storage
 
 from .celery_app import HEARTBEAT_KEY
@@ -31,7 +33,7 @@ HEARTBEAT_LATE_SECONDS = 180
 # The checks run in threads, so a server that does not answer (a dropped packet, not a
 # refusal) costs HEALTH_TIMEOUT, not a driver's connect timeout. Few threads: a hung check
 # holds one until its driver gives up, and later checks then time out at once.
-_checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
+_checks = ThreadPoolExecutor(max_workers=6, thread_name_prefix="healthz")
 
 
 def _database_in_thread() -> str:
@@ -81,11 +83,28 @@ def worker_status() -> str:
     return "ok" if time.time() - beat <= HEARTBEAT_LATE_SECONDS else "late"
 
 
+def _scanner_status(future, deadline: float) -> tuple[str, str]:
+    """'off' (no CLAMAV_ADDRESS), 'ok' or 'down' with why; it never fails health: uploads
+    wait in quarantine while the scanner is down, and the rest of the site works."""
+    if future is None:
+        return "off", ""
+    try:
+        reply = future.result(timeout=max(deadline - time.monotonic(), 0))
+    except FutureTimeout:
+        return "down", f"ClamAV did not answer within {HEALTH_TIMEOUT} s. Check CLAMAV_ADDRESS."
+    return ("ok", "") if reply == "ok" else ("down", reply)
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    deadline = time.monotonic() + HEALTH_TIMEOUT
+    scanner_check = (
+        _checks.submit(scanning.ping, timeout=HEALTH_TIMEOUT) if scanning.enabled() else None
+    )
     (database, database_reason), (broker, broker_reason), (storage, storage_reason) = _statuses()
-    body: dict = {"database": database, "broker": broker, "storage": storage}
+    scanner, scanner_reason = _scanner_status(scanner_check, deadline)
+    body: dict = {"database": database, "broker": broker, "storage": storage, "scanner": scanner}
     if broker == "ok":
         # Eager tasks run in the web process: there is no worker to report. With Redis down
         # the heartbeat cannot be read.
@@ -98,6 +117,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             ("database", database_reason),
             ("broker", broker_reason),
             ("storage", storage_reason),
+            ("scanner", scanner_reason),
         )
         if reason
     }

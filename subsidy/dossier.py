@@ -3,7 +3,8 @@
 At its root: `summary.pdf` (the case on paper), `breakdown.csv` (the engine's figures per
 machine), `history.json` (the transitions, this case's audit entries and the verdict of the
 whole audit chain), `documents/` (every document under a name built from its kind, id and
-sniffed type, never the uploader's file name; staff also get the site-visit photos) and
+sniffed type, never the uploader's file name; staff also get the site-visit photos; a file
+being checked for malware or refused is left out and named in the summary) and
 `manifest.csv` (path, SHA-256 and size of every other file).
 
 The zip is written entry by entry into a spooled temporary file and each stored file is
@@ -29,7 +30,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from config.json_io import local_timestamps
-from subsidy import access, audit, files, formats, selectors
+from subsidy import access, audit, files, formats, scanning, selectors
 from subsidy.choices import DocumentKind
 from subsidy.exports import rows
 from subsidy.findings import finding_detail
@@ -179,6 +180,17 @@ def dossier_filename(application: Application) -> str:
 def _copy_documents(archive: _Archive, application: Application) -> None:
     documents = Document.objects.filter(application=application).order_by("id")
     for document in documents:
+        if not document.is_usable:
+            # Never copied out of quarantine: named in the summary with why.
+            archive.contents.left_out.append(
+                LeftOut(
+                    document.kind,
+                    document.pk,
+                    document.original_name,
+                    scanning.unusable_reason(document),
+                )
+            )
+            continue
         try:
             path, sha256, size = archive.add_stored(
                 f"documents/{document.kind}-{document.pk}",

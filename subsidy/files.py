@@ -7,7 +7,7 @@ from django.http import FileResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from subsidy import storage
+from subsidy import content_checks, storage
 
 # Magic numbers of the accepted formats.
 _SIGNATURES = (
@@ -39,7 +39,8 @@ def too_large_message() -> str:
 
 
 def check_upload(file: object) -> tuple[str | None, tuple[str, str] | None]:
-    """(why the file is refused or None, (content type, suffix)): size, then content."""
+    """(why the file is refused or None, (content type, suffix)): size, then content, then
+    what the content may not hold (subsidy/content_checks.py)."""
     size = getattr(file, "size", None)
     if not size:
         return _("The file is empty."), None
@@ -50,6 +51,14 @@ def check_upload(file: object) -> tuple[str | None, tuple[str, str] | None]:
     file.seek(0)
     if sniffed is None:
         return _("Only PDF, JPEG or PNG files are accepted."), None
+    # What the format may not hold: JavaScript in a PDF, a decompression bomb.
+    content_type = sniffed[0]
+    check = content_checks.pdf_problem if content_type == "application/pdf" else None
+    if content_type.startswith("image/"):
+        check = content_checks.image_problem
+    problem = check(file) if check else None
+    if problem:
+        return problem, None
     return None, sniffed
 
 

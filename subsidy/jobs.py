@@ -11,6 +11,7 @@ COMPUTE_APPLICATION = "subsidy.tasks.compute_application"
 RECOMPUTE_PROGRAMME = "subsidy.tasks.recompute_programme"
 SEND_NOTICE = "subsidy.tasks.send_notice"
 RUN_EXPORT = "subsidy.tasks.run_export"
+SCAN_DOCUMENT = "subsidy.tasks.scan_document"
 
 
 def enqueue_after_commit(task_name: str, *args: object) -> None:

@@ -470,6 +470,17 @@ def document_path(instance: "Document", filename: str) -> str:
 
 
 class Document(models.Model):
+    class ScanStatus(models.TextChoices):
+        """Where the malware check stands (subsidy/scanning.py)."""
+
+        PENDING = "pending", _("Being checked")
+        CLEAN = "clean", _("Checked: clean")
+        INFECTED = "infected", _("Refused: malware found")
+        NOT_SCANNED = "not_scanned", _("Not scanned")
+
+    # What may be downloaded, shown and counted: found clean, or uploaded with scanning off.
+    USABLE_SCAN_STATUSES = (ScanStatus.CLEAN, ScanStatus.NOT_SCANNED)
+
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
     item = models.ForeignKey(
         MachineItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents"
@@ -484,14 +495,36 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    scan_status = models.CharField(
+        _("malware check"),
+        max_length=12,
+        choices=ScanStatus.choices,
+        default=ScanStatus.NOT_SCANNED,
+    )
+    scanned_at = models.DateTimeField(null=True, blank=True)
+    # The scanner's name for what it found (an infected file only).
+    scan_signature = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # Beat's look for scans left pending (scanning.stale_pending_ids).
+            models.Index(
+                fields=["uploaded_at"],
+                condition=Q(scan_status="pending"),
+                name="document_scan_pending",
+            )
+        ]
         verbose_name = _("document")
         verbose_name_plural = _("documents")
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.original_name}"
+
+    @property
+    def is_usable(self) -> bool:
+        """May be downloaded, shown and counted (see USABLE_SCAN_STATUSES)."""
+        return self.scan_status in self.USABLE_SCAN_STATUSES
 
 
 class AuditEntry(models.Model):
@@ -548,6 +581,7 @@ class Notice(models.Model):
         REJECTED = "rejected", _("Rejected")
         DISBURSED = "disbursed", _("Disbursed")
         REMINDER = "reminder", _("Reminder")
+        DOCUMENT_REFUSED = "document_refused", _("Document refused")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")

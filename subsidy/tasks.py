@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
+from subsidy import scanning
 from subsidy.engine import computation
 from subsidy.exports import jobs as export_jobs
 from subsidy.notices import compose as notices
@@ -134,3 +135,45 @@ def sweep_exports() -> int:
 def delete_expired_exports() -> int:
     """Beat, hourly: delete export files older than EXPORT_KEEP_DAYS (their records stay)."""
     return export_jobs.delete_expired_exports()
+
+
+# The longest wait between two tries of a scan whose scanner did not answer.
+SCAN_RETRY_MAX_SECONDS = 600
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=180,
+    time_limit=210,
+    max_retries=12,
+)
+def scan_document(self, document_id: int, retry: bool = True) -> str:
+    """Scan an upload with ClamAV; while the scanner is unreachable, the file stays pending and
+    the scan is tried again with a doubling wait (beat's requeue_pending_scans after that, whose
+    scans are tried once each: beat itself comes back every 5 minutes)."""
+    try:
+        return scanning.scan_document(document_id)
+    except scanning.ScannerUnavailable as exc:
+        if self.request.is_eager or not retry:
+            # In process nothing can wait and try again: beat's requeue_pending_scans will.
+            logger.warning("document %s stays pending: %s", document_id, exc)
+            return "pending"
+        delay = min(settings.SCAN_RETRY_SECONDS * 2**self.request.retries, SCAN_RETRY_MAX_SECONDS)
+        logger.warning("document %s stays pending, retry in %s s: %s", document_id, delay, exc)
+        if self.request.retries >= self.max_retries:
+            return "pending"
+        raise self.retry(exc=exc, countdown=delay) from exc
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
+def requeue_pending_scans() -> int:
+    """Beat: queue again the scans still pending after SCAN_REQUEUE_MINUTES."""
+    if scanning.ping() != "ok":
+        # Off, or still down: the scans in flight keep retrying; nothing to add to them.
+        return 0
+    ids = scanning.stale_pending_ids()
+    for pk in ids:
+        scan_document.delay(pk, retry=False)
+    return len(ids)

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.roles import APPLICANT, APPROVER, AUDITOR, FINANCE, VERIFIER
 from accounts.second_factor import has_second_factor
+from tests.clamd_server import CLAMD, ClamdServer
 from tests.factories import CompanyFactory, ProgrammeFactory, UserFactory
 from tests.utils import pass_second_factor
 
@@ -34,6 +35,8 @@ def _missing_service(item: pytest.Item) -> str | None:
             redis.Redis.from_url(url, socket_connect_timeout=2).ping()
         except redis.RedisError as exc:
             return f"Redis at {url} does not answer ({exc})"
+    if item.get_closest_marker("clamav") and not os.access(CLAMD, os.X_OK):
+        return f"needs ClamAV's daemon {CLAMD}: apt-get install clamav-daemon (CI installs it)"
     return None
 
 
@@ -144,3 +147,21 @@ def real_worker(tmp_path, transactional_db):
     finally:
         worker.stop()
         restore_broker(saved)
+
+
+@pytest.fixture
+def clamd_server(tmp_path):
+    """A clamd of the test's own, not yet started (tests/clamd_server.py); stopped after."""
+    server = ClamdServer(tmp_path / "clamd")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def clamd(clamd_server, settings):
+    """A running clamd with the EICAR test signature, and scanning on (CLAMAV_ADDRESS)."""
+    clamd_server.start()
+    settings.CLAMAV_ADDRESS = clamd_server.address
+    return clamd_server

@@ -32,7 +32,12 @@ def test_healthz_reports_database_ok_and_eager_broker_under_test_settings(client
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "eager", "storage": "ok"}
+    assert response.json() == {
+        "database": "ok",
+        "broker": "eager",
+        "storage": "ok",
+        "scanner": "off",
+    }
 
 
 @pytest.mark.django_db
@@ -162,7 +167,13 @@ def test_healthz_reports_the_workers_heartbeat_without_failing_for_it(
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok", "storage": "ok", "worker": worker}
+    assert response.json() == {
+        "database": "ok",
+        "broker": "ok",
+        "storage": "ok",
+        "scanner": "off",
+        "worker": worker,
+    }
 
 
 @pytest.mark.django_db
@@ -253,6 +264,7 @@ def test_healthz_reports_broker_ok_and_the_heartbeat_a_worker_writes_through_red
         "database": "ok",
         "broker": "ok",
         "storage": "ok",
+        "scanner": "off",
         "worker": "unknown",
     }
 
@@ -266,5 +278,11 @@ def test_healthz_reports_broker_ok_and_the_heartbeat_a_worker_writes_through_red
             time.sleep(0.2)
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"database": "ok", "broker": "ok", "storage": "ok", "worker": "ok"}
+    assert response.json() == {
+        "database": "ok",
+        "broker": "ok",
+        "storage": "ok",
+        "scanner": "off",
+        "worker": "ok",
+    }
     cache.delete(HEARTBEAT_KEY)

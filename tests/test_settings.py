@@ -32,6 +32,12 @@ SETTINGS_VARIABLES = (
     "DEFAULT_FROM_EMAIL",
     "PRIVATE_MEDIA_ROOT",
     "DOCUMENT_MAX_MB",
+    "MAX_IMAGE_PIXELS",
+    "PDF_INFLATE_MAX_MB",
+    "CLAMAV_ADDRESS",
+    "CLAMAV_TIMEOUT",
+    "SCAN_RETRY_SECONDS",
+    "SCAN_REQUEUE_MINUTES",
     "CASE_SLA_DAYS",
     "NOTICE_LEASE_SECONDS",
     "AUDIT_HMAC_KEY",
@@ -360,7 +366,8 @@ def test_preflight_reports_database_ok_and_eager_broker_without_redis(tmp_path: 
     result = manage("preflight", DATABASE_URL=f"sqlite:///{tmp_path / 'preflight.sqlite3'}")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "database: ok, broker: eager"
+    assert result.stdout.strip() == "database: ok, broker: eager, scanner: off"
+    assert "Malware scanning is off (CLAMAV_ADDRESS is not set)" in result.stderr
 
 
 def test_a_sqlite_older_than_3_35_stops_start_up_with_one_line() -> None:

@@ -304,6 +304,23 @@ STORAGES = {
         url_seconds=DOCUMENTS_S3_URL_SECONDS,
     ),
 }
+# Pillow refuses an image of more pixels than this before decoding it (a decompression bomb);
+# subsidy/apps.py sets it and makes Pillow's DecompressionBombWarning an error. 40 megapixels
+# is twice a phone camera's largest photo.
+MAX_IMAGE_PIXELS = read_int("MAX_IMAGE_PIXELS", default=40_000_000, minimum=1_000_000)
+# A PDF's compressed streams, inflated to check their objects, may not grow past this in all.
+PDF_INFLATE_MAX_BYTES = read_int("PDF_INFLATE_MAX_MB", default=64, minimum=1) * 1024 * 1024
+
+# --- Malware scanning (subsidy/scanning.py): clamd's address, a Unix socket path
+# (/var/run/clamav/clamd.ctl) or host:port (127.0.0.1:3310). Empty: scanning is off, uploads are
+# usable at once and shown as "not scanned"; set: nothing is usable until found clean.
+CLAMAV_ADDRESS = read("CLAMAV_ADDRESS", env.str, default="").strip()
+# Seconds one scan may take on the socket (clamd's own limit is 120 s per file).
+CLAMAV_TIMEOUT = read_int("CLAMAV_TIMEOUT", default=60, minimum=1)
+# The first retry of a scan whose scanner did not answer waits this long, then doubling (to
+# 10 minutes); beat queues again any scan still pending after SCAN_REQUEUE_MINUTES.
+SCAN_RETRY_SECONDS = read_int("SCAN_RETRY_SECONDS", default=10, minimum=1)
+SCAN_REQUEUE_MINUTES = read_int("SCAN_REQUEUE_MINUTES", default=10, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -374,6 +391,12 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-notices": {
         "task": "subsidy.tasks.requeue_stuck_notices",
         "schedule": 300.0,
+    },
+    # Uploads whose scan was lost (a dead worker, retries used up) are scanned again.
+    "requeue-pending-scans": {
+        "task": "subsidy.tasks.requeue_pending_scans",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
     "sweep-exports": {
         "task": "subsidy.tasks.sweep_exports",

@@ -20,8 +20,10 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "eligibility": "100000/min",
     "statistics": "100000/min",
 }
-# Tests run the Celery tasks in process unless a test starts a real worker.
-CELERY_TASK_ALWAYS_EAGER = True
+# Tests run the Celery tasks in process unless a test starts a real worker. A test whose real
+# worker must send a task's retry through the broker, as production does, sets
+# TEST_CELERY_EAGER=0 for that worker (tests/subsidy/test_scanning_worker.py).
+CELERY_TASK_ALWAYS_EAGER = env.bool("TEST_CELERY_EAGER", default=True)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEMO_USERS_ALLOWED = True
 LOGGING = {

@@ -21,7 +21,7 @@ from config.fields import (
 )
 from config.openapi import AutoSchema
 from config.throttles import ScopedRateThrottle
-from subsidy import file_names, files, selectors
+from subsidy import file_names, files, scanning, selectors
 from subsidy.api.common import (
     CASE_DELETE_ERRORS,
     DOCUMENT_TYPES,
@@ -41,6 +41,9 @@ class DocumentSerializer(StrictModelSerializer):
     item = FormIdField(queryset=MachineItem.objects.all(), required=False, allow_null=True)
     file = serializers.FileField(write_only=True)
     download_url = serializers.SerializerMethodField()
+    scan_detail = serializers.SerializerMethodField(
+        help_text="Why the file cannot be downloaded (being checked, or refused), else empty."
+    )
 
     class Meta:
         model = Document
@@ -54,9 +57,20 @@ class DocumentSerializer(StrictModelSerializer):
             "content_type",
             "sha256",
             "uploaded_at",
+            "scan_status",
+            "scanned_at",
+            "scan_detail",
             "download_url",
         ]
-        read_only_fields = ["original_name", "size", "content_type", "sha256", "uploaded_at"]
+        read_only_fields = [
+            "original_name",
+            "size",
+            "content_type",
+            "sha256",
+            "uploaded_at",
+            "scan_status",
+            "scanned_at",
+        ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -75,6 +89,9 @@ class DocumentSerializer(StrictModelSerializer):
 
     def get_download_url(self, document: Document) -> str:
         return f"/api/v1/documents/{document.pk}/download/"
+
+    def get_scan_detail(self, document: Document) -> str:
+        return scanning.unusable_reason(document)
 
 
 @extend_schema_view(
@@ -128,6 +145,8 @@ class DocumentViewSet(
             file=data["file"],
             item=data.get("item"),
         )
+        # A scan run in process (no worker) has its answer already.
+        document.refresh_from_db()
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -156,6 +175,7 @@ class DocumentDownloadApi(APIView):
         document = get_object_or_404(
             selectors.documents_visible_to(request.user).select_related("application"), pk=pk
         )
+        scanning.require_usable(document)
         reads.staff_read(
             by=request.user,
             object_type="document",

@@ -43,6 +43,7 @@ def _titles() -> dict[str, str]:
         Notice.Kind.REJECTED: _("Application %(reference)s rejected"),
         Notice.Kind.DISBURSED: _("Refund for %(reference)s transferred"),
         Notice.Kind.REMINDER: _("Reminder: %(subject)s"),
+        Notice.Kind.DOCUMENT_REFUSED: _("Document refused for application %(reference)s"),
     }
 
 
@@ -153,6 +154,31 @@ def on_transition(
     _create(
         [
             _Draft(f"t{seq}:u{user.pk}", user, application, kind, context)
+            for user in _applicants(application)
+        ]
+    )
+
+
+def on_document_refused(document: object) -> None:
+    """Tell the company's applicants that an upload was refused (malware found) and removed."""
+    application = document.application
+    context = {
+        "reference": application.reference or f"#{application.pk}",
+        "application": application.pk,
+        "company": application.company.name,
+        "original_name": document.original_name,
+        "signature": document.scan_signature,
+        "url": case_url(application.pk, staff=False),
+    }
+    _create(
+        [
+            _Draft(
+                f"scan:d{document.pk}:u{user.pk}",
+                user,
+                application,
+                Notice.Kind.DOCUMENT_REFUSED,
+                context,
+            )
             for user in _applicants(application)
         ]
     )

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from subsidy import audit
+from subsidy import audit, jobs, scanning
 from subsidy.engine import stale
 from subsidy.file_names import display_name
 from subsidy.files import check_upload, sha256_of
@@ -64,6 +64,7 @@ def document_upload(
         content_type=content_type,
         sha256=sha256,
         uploaded_by=by,
+        scan_status=scanning.initial_status(),
     )
     # Stored under kind, reference and a random part with the sniffed suffix
     # (models.document_path); the uploader's name is never used.
@@ -83,8 +84,11 @@ def document_upload(
                 "sha256": [None, document.sha256],
                 "size": [None, document.size],
                 "content_type": [None, content_type],
+                "scan_status": [None, document.scan_status],
             },
         )
+        if document.scan_status == Document.ScanStatus.PENDING:
+            jobs.enqueue_after_commit(jobs.SCAN_DOCUMENT, document.pk)
     except BaseException:
         # Nothing half-done: a refused or failed upload leaves no file behind.
         documents_storage.delete(document.file.name)
@@ -104,7 +108,9 @@ def document_delete(*, document: Document, by: User) -> None:
     document.delete()
     stale.mark_stale([application.pk])
     # The file goes only once the row is gone for good: a rolled-back delete keeps both.
-    transaction.on_commit(lambda: documents_storage.delete(name))
+    # (An infected file is gone already: its row keeps no name.)
+    if name:
+        transaction.on_commit(lambda: documents_storage.delete(name))
     audit.record(
         actor=by,
         action="delete",

@@ -187,6 +187,7 @@ def _timeline(history: list[dict]) -> list[dict]:
         ("item", "delete"): _("Machine removed"),
         ("document", "upload"): _("Document uploaded"),
         ("document", "delete"): _("Document removed"),
+        ("document", "scan"): _("Document checked for malware"),
         ("dossier", "download"): _("Case dossier downloaded"),
     }
     lines = []
@@ -339,13 +340,19 @@ def document_kinds(case: Application) -> list[dict]:
     held: dict[str, list[Document]] = {}
     for document in case.document_list:
         held.setdefault(document.kind, []).append(document)
+    # A kind counts once one of its files is usable (workflow.missing_for_submission).
+    usable = {d.kind for d in case.document_list if d.is_usable}
     return [
         {
             "kind": kind,
             "label": DocumentKind(kind).label,
             "required": kind in required,
             "documents": held.get(kind, []),
-            "missing": kind in required and kind not in held,
+            "missing": kind in required and kind not in usable,
+            "checking": kind not in usable
+            and any(d.scan_status == "pending" for d in held.get(kind, [])),
+            "refused": kind not in usable
+            and any(d.scan_status == "infected" for d in held.get(kind, [])),
         }
         for kind in order
     ]

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.errors import ServiceError
-from subsidy import file_names, files, selectors
+from subsidy import file_names, files, scanning, selectors
 from subsidy.choices import DocumentKind
 from subsidy.services import documents as document_services
 from subsidy.services import reads
@@ -53,7 +53,7 @@ def document_upload(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            document_services.document_upload(
+            document = document_services.document_upload(
                 application=case,
                 by=request.user,
                 kind=kind,
@@ -66,6 +66,10 @@ def document_upload(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             messages.success(
                 request, _("%(kind)s is uploaded.") % {"kind": DocumentKind(kind).label}
             )
+            # A scan run in process has answered already; with a worker it is still pending.
+            document.refresh_from_db()
+            if not document.is_usable:
+                messages.warning(request, scanning.unusable_reason(document))
             target = reverse("applicant:documents", args=[case.pk])
             return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
     return render(
@@ -98,6 +102,7 @@ def document_download(request: HttpRequest, document_pk: int) -> FileResponse:
         selectors.documents_visible_to(request.user).select_related("application"),
         pk=document_pk,
     )
+    scanning.require_usable_page(document)
     reads.staff_read(
         by=request.user,
         object_type="document",

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.roles import APPROVER, VERIFIER
 from config.errors import ServiceError
-from subsidy import file_names, files, regions, selectors
+from subsidy import file_names, files, regions, scanning, selectors
 from subsidy import signals as officer_signals
 from subsidy.access import applications_visible_to, sees_everything
 from subsidy.engine import rules
@@ -247,6 +247,9 @@ def _document_view(document: Document) -> dict:
         "url": reverse("office:document", args=[document.pk]),
         "is_pdf": content_type == "application/pdf",
         "is_image": content_type.startswith("image/"),
+        # Only a usable file is shown; every document says where its malware check stands.
+        "usable": document.is_usable,
+        "unusable_reason": scanning.unusable_reason(document),
     }
 
 
@@ -306,6 +309,7 @@ _CHANGE_WORDS = {
     "upload": gettext_lazy("%(object)s uploaded"),
     "add_member": gettext_lazy("%(object)s: member added"),
     "download": gettext_lazy("%(object)s downloaded"),
+    "scan": gettext_lazy("%(object)s checked for malware"),
 }
 _OBJECT_NAMES = {
     "application": gettext_lazy("Application"),
@@ -430,9 +434,17 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
     found = get_object_or_404(
         selectors.documents_visible_to(request.user)
         .select_related("application")
-        .only("file", "content_type", "kind", "application__reference"),
+        .only(
+            "file",
+            "content_type",
+            "kind",
+            "application__reference",
+            "scan_status",
+            "scan_signature",
+        ),
         pk=pk,
     )
+    scanning.require_usable_page(found)
     reads.staff_read(
         by=request.user,
         object_type="document",

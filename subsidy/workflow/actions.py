@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from config.errors import ServiceError
 from subsidy import audit, statistics
 from subsidy.access import not_found
+from subsidy.choices import DocumentKind
 from subsidy.engine import rules, stale
-from subsidy.models import Application, Programme, ReferenceCounter
+from subsidy.models import Application, Document, Programme, ReferenceCounter
 from subsidy.notices import compose as notices
 from subsidy.selectors import latest_visit_checklist, programme_spent
 from subsidy.workflow.payloads import (
@@ -140,11 +141,27 @@ def missing_for_submission(application: Application) -> list[str]:
             missing.append(f"company.{field}")
     if not application.items.exists():
         missing.append("items")
-    held = set(application.documents.values_list("kind", flat=True))
+    # A document counts once usable: not while it is being checked, never when refused.
+    held = set(
+        application.documents.filter(scan_status__in=Document.USABLE_SCAN_STATUSES).values_list(
+            "kind", flat=True
+        )
+    )
     missing.extend(
         f"documents.{kind}" for kind in application.programme.required_documents if kind not in held
     )
     return missing
+
+
+def being_checked(application: Application, missing: list[str]) -> list[str]:
+    """The missing required kinds that have an upload still being checked for malware."""
+    kinds = [code.partition(".")[2] for code in missing if code.startswith("documents.")]
+    if not kinds:
+        return []
+    pending = application.documents.filter(
+        kind__in=kinds, scan_status=Document.ScanStatus.PENDING
+    ).values_list("kind", flat=True)
+    return sorted(set(pending))
 
 
 def _ensure_reference_counter(programme_id: int) -> None:
@@ -182,11 +199,24 @@ def application_submit(*, application: Application, by: User) -> Application:
     if refusal:
         raise refusal
     missing = missing_for_submission(application)
+    checking = being_checked(application, missing)
+    if checking and set(missing) == {f"documents.{kind}" for kind in checking}:
+        # Nothing else lacks: the applicant only has to wait.
+        raise ServiceError(
+            "documents_being_checked",
+            _(
+                "Some required documents are still being checked for malware: %(kinds)s. "
+                "Submit again in a few minutes, once the check is done."
+            )
+            % {"kinds": ", ".join(str(DocumentKind(kind).label) for kind in checking)},
+            kinds=checking,
+        )
     if missing:
         raise ServiceError(
             "incomplete",
             _("The application is not complete: %(missing)s.") % {"missing": ", ".join(missing)},
             missing=missing,
+            **({"being_checked": checking} if checking else {}),
         )
     snapshot = application.company.snapshot()
     fields: dict = {"company_snapshot": snapshot}
