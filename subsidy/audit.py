@@ -35,6 +35,9 @@ from django.utils import timezone
 from .models import Application, AuditChainHead, AuditEntry
 
 GENESIS_MAC = "0" * 64
+# The action of a staff member's read of a stored file (subsidy/services/reads.py): in the trail,
+# left out of a case's history (selectors.application_history).
+READ = "read"
 
 logger = logging.getLogger(__name__)
 

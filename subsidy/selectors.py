@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.roles import APPROVER, FINANCE, VERIFIER
 from config.json_io import local_timestamps
 from subsidy.access import applications_visible_to, sees_everything
+from subsidy.audit import READ
 from subsidy.engine import rules
 from subsidy.models import (
     Application,
@@ -31,7 +32,6 @@ from subsidy.models import (
     SiteVisit,
     SiteVisitPhoto,
 )
-from subsidy.services.reads import READ
 from subsidy.workflow.transitions import CHECKLIST_ITEMS
 
 User = get_user_model()

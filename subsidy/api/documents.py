@@ -21,7 +21,7 @@ from config.fields import (
 )
 from config.openapi import AutoSchema
 from config.throttles import ScopedRateThrottle
-from subsidy import file_names, files, scanning, selectors
+from subsidy import files, scanning, selectors
 from subsidy.api.common import (
     CASE_DELETE_ERRORS,
     DOCUMENT_TYPES,
@@ -175,17 +175,4 @@ class DocumentDownloadApi(APIView):
         document = get_object_or_404(
             selectors.documents_visible_to(request.user).select_related("application"), pk=pk
         )
-        scanning.require_usable(document)
-        reads.staff_read(
-            by=request.user,
-            object_type="document",
-            object_id=document.pk,
-            application_id=document.application_id,
-            kind=document.kind,
-        )
-        return files.file_response(
-            document.file,
-            content_type=document.content_type,
-            name=file_names.served_document_name(document),
-            inline=False,
-        )
+        return reads.document_file(document=document, by=request.user, inline=False, page=False)

@@ -3,11 +3,13 @@ document, site photo or export file which officer opened, when. An applicant ope
 own company's documents is not recorded; their uploads are."""
 
 from django.db import transaction
+from django.http.response import HttpResponseBase
 
-from subsidy import access, audit
+from subsidy import access, audit, file_names, files, scanning
+from subsidy.models import Document
 
-# A document opened in the case page's frame and one downloaded are both reads.
-READ = "read"
+# A document opened in the case page's frame and one downloaded are both reads (audit.READ).
+READ = audit.READ
 
 
 def staff_read(
@@ -34,3 +36,27 @@ def staff_read(
                 **{name: [None, value] for name, value in details.items()},
             },
         )
+
+
+def document_file(*, document: Document, by: object, inline: bool, page: bool) -> HttpResponseBase:
+    """A document's file for `by`, who may see its application (the caller's queryset said so):
+    refused while the scanner has not found it clean (the API's 403, or a page's saying why),
+    recorded when staff read it, then served under our name and its sniffed type."""
+    if page:
+        scanning.require_usable_page(document)
+    else:
+        scanning.require_usable(document)
+    staff_read(
+        by=by,
+        object_type="document",
+        object_id=document.pk,
+        application_id=document.application_id,
+        inline=inline,
+        kind=document.kind,
+    )
+    return files.file_response(
+        document.file,
+        content_type=document.content_type,
+        name=file_names.served_document_name(document),
+        inline=inline,
+    )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.errors import ServiceError
-from subsidy import file_names, files, scanning, selectors
+from subsidy import scanning, selectors
 from subsidy.choices import DocumentKind
 from subsidy.services import documents as document_services
 from subsidy.services import reads
@@ -102,17 +102,4 @@ def document_download(request: HttpRequest, document_pk: int) -> FileResponse:
         selectors.documents_visible_to(request.user).select_related("application"),
         pk=document_pk,
     )
-    scanning.require_usable_page(document)
-    reads.staff_read(
-        by=request.user,
-        object_type="document",
-        object_id=document.pk,
-        application_id=document.application_id,
-        kind=document.kind,
-    )
-    return files.file_response(
-        document.file,
-        content_type=document.content_type,
-        name=file_names.served_document_name(document),
-        inline=False,
-    )
+    return reads.document_file(document=document, by=request.user, inline=False, page=True)

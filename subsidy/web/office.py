@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.roles import APPROVER, VERIFIER
 from config.errors import ServiceError
-from subsidy import file_names, files, regions, scanning, selectors
+from subsidy import regions, scanning, selectors
 from subsidy import signals as officer_signals
 from subsidy.access import applications_visible_to, sees_everything
 from subsidy.engine import rules
@@ -444,21 +444,7 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
         ),
         pk=pk,
     )
-    scanning.require_usable_page(found)
-    reads.staff_read(
-        by=request.user,
-        object_type="document",
-        object_id=found.pk,
-        application_id=found.application_id,
-        inline=True,
-        kind=found.kind,
-    )
-    return files.file_response(
-        found.file,
-        content_type=found.content_type,
-        name=file_names.served_document_name(found),
-        inline=True,
-    )
+    return reads.document_file(document=found, by=request.user, inline=True, page=True)
 
 
 def _answers(visit: SiteVisit) -> dict[str, bool]:
