@@ -26,7 +26,7 @@ from config.fields import (
 from config.json_io import JSONParser
 from config.openapi import AutoSchema
 from config.throttles import ScopedRateThrottle
-from subsidy import access, file_names, files, selectors
+from subsidy import access, files, selectors
 from subsidy.api.common import ApplicationChild, validated
 from subsidy.models import (
     SiteVisit,
@@ -260,15 +260,4 @@ class SiteVisitPhotoDownloadApi(APIView):
             ),
             pk=pk,
         )
-        reads.staff_read(
-            by=request.user,
-            object_type="site_photo",
-            object_id=photo.pk,
-            application_id=photo.visit.application_id,
-        )
-        return files.file_response(
-            photo.file,
-            content_type=photo.content_type,
-            name=file_names.served_photo_name(photo),
-            inline=False,
-        )
+        return reads.photo_file(photo=photo, by=request.user, inline=False)

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.http.response import HttpResponseBase
 
 from subsidy import access, audit, file_names, files, scanning
-from subsidy.models import Document
+from subsidy.models import Document, SiteVisitPhoto
 
 # A document opened in the case page's frame and one downloaded are both reads (audit.READ).
 READ = audit.READ
@@ -58,5 +58,23 @@ def document_file(*, document: Document, by: object, inline: bool, page: bool) -
         document.file,
         content_type=document.content_type,
         name=file_names.served_document_name(document),
+        inline=inline,
+    )
+
+
+def photo_file(*, photo: SiteVisitPhoto, by: object, inline: bool) -> HttpResponseBase:
+    """A site-visit photo for programme staff (the caller's queryset said so), recorded as a
+    read, served under our name."""
+    staff_read(
+        by=by,
+        object_type="site_photo",
+        object_id=photo.pk,
+        application_id=photo.visit.application_id,
+        inline=inline,
+    )
+    return files.file_response(
+        photo.file,
+        content_type=photo.content_type,
+        name=file_names.served_photo_name(photo),
         inline=inline,
     )

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ServiceError
-from subsidy import file_names, files, selectors
+from subsidy import selectors
 from subsidy.models import Application
 from subsidy.services import reads
 from subsidy.services import site_visits as site_visit_services
@@ -124,16 +124,4 @@ def site_visit_photo(request: HttpRequest, pk: int) -> FileResponse:
         .only("file", "content_type", "visit__application__reference"),
         pk=pk,
     )
-    reads.staff_read(
-        by=request.user,
-        object_type="site_photo",
-        object_id=photo.pk,
-        application_id=photo.visit.application_id,
-        inline=True,
-    )
-    return files.file_response(
-        photo.file,
-        content_type=photo.content_type,
-        name=file_names.served_photo_name(photo),
-        inline=True,
-    )
+    return reads.photo_file(photo=photo, by=request.user, inline=True)
