@@ -9,15 +9,15 @@ submission a client got a 200 for has its row in `submitted` or later, the refer
 given, a computation and exactly one "submitted" notice, sent; that every acknowledged approval
 has its amount and its one "approved" notice; that references have no gap and no duplicate;
 that the audit chain is intact; and, with the worker's console mail log, that no e-mail went
-out twice (one Message-ID each). Then the locust figures per endpoint (locust --csv).
-Prints a Markdown table and summary (also written to RUN/summary.md); exits 1 when a goal is
-missed: a failed request, a lost submission, a missing or doubled notice.
+out twice (one Message-ID each). Then the locust figures per endpoint, as the locust file
+wrote them when it stopped. Prints a Markdown table and summary (also written to
+RUN/summary.md); exits 1 when a goal is missed: a failed request, a lost submission, a
+missing computation, a missing or doubled notice.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import re
@@ -119,45 +119,28 @@ def mail_log(path: Path | None) -> tuple[int, int] | None:
     """(e-mails written by the console backend, distinct Message-IDs) from the worker's log."""
     if path is None or not path.exists():
         return None
-    ids = re.findall(r"^Message-ID: (<[^>]+>)", path.read_text(errors="replace"), re.M)
+    ids = re.findall(
+        r"^(?:\[[^\]]*\] )?Message-ID: (<[^>]+>)", path.read_text(errors="replace"), re.M
+    )
     return len(ids), len(set(ids))
 
 
-def locust_table(run_dir: Path) -> tuple[list[str], dict]:
-    """The per-endpoint rows (Markdown) and the aggregated figures from locust --csv."""
+def locust_table(results: dict) -> list[str]:
+    """The per-endpoint rows and the total (Markdown), from the figures locust left."""
     lines = [
         "| endpoint | requests | failures | rps | p50 ms | p95 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    total: dict = {}
-    with (run_dir / "locust_stats.csv").open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            cells = [
-                row["Request Count"],
-                row["Failure Count"],
-                f"{float(row['Requests/s']):.2f}",
-                row["50%"],
-                row["95%"],
-                row["99%"],
-                f"{float(row['Max Response Time']):.0f}",
-            ]
-            if row["Name"] == "Aggregated":
-                total = {"cells": cells, "failures": int(row["Failure Count"])}
-                continue
-            lines.append(f"| {row['Name']} | " + " | ".join(cells) + " |")
-    lines.append("| **all** | " + " | ".join(total.get("cells", [])) + " |")
-    return lines, total
 
+    def cells(row: dict) -> str:
+        return (
+            f"{row['requests']} | {row['failures']} | {row['rps']:.2f} | {row['p50']:.0f} | "
+            f"{row['p95']:.0f} | {row['p99']:.0f} | {row['max']:.0f}"
+        )
 
-def failure_lines(run_dir: Path) -> list[str]:
-    path = run_dir / "locust_failures.csv"
-    if not path.exists():
-        return []
-    with path.open(newline="") as handle:
-        return [
-            f"- {row['Occurrences']} x {row['Method']} {row['Name']}: {row['Error'][:160]}"
-            for row in csv.DictReader(handle)
-        ]
+    lines.extend(f"| {row['name']} | {cells(row)} |" for row in results["endpoints"])
+    lines.append(f"| **all** | {cells(results['total'])} |")
+    return lines
 
 
 def main() -> None:
@@ -173,8 +156,10 @@ def main() -> None:
     app = approvals(results["approved"])
     mails = mail_log(args.mail_log)
     verdict = audit.verify()
-    table, total = locust_table(args.run_dir)
-    failures = failure_lines(args.run_dir)
+    table = locust_table(results)
+    failures = [
+        f"- {e['occurrences']} x {e['name']}: {e['error'][:160]}" for e in results["errors"]
+    ]
 
     out = [*table, ""]
     out.append(
@@ -226,7 +211,7 @@ def main() -> None:
     missed = [
         name
         for name, bad in (
-            ("failed requests", total.get("failures", 1)),
+            ("failed requests", results["total"]["failures"]),
             ("lost submissions", sub["lost"] + app["lost"]),
             ("computations missing", sub["computation_missing"]),
             ("notices missing", sub["notice_missing"] + app["notice_missing"]),

@@ -19,6 +19,10 @@ refund, get the contract's 409 (invalid_transition, stale_computation): those an
 right, so they count as successes, under their own name ("... [409 code]") so the table
 shows how many there were. Anything else unexpected is a failure.
 
+When every user has stopped, the figures per endpoint (requests, failures, requests per
+second, p50/p95/p99, max) and the acknowledged submissions and approvals are written to
+LOAD_RESULTS for check.py; locust's --csv files keep the history.
+
 Each simulated user sends X-Forwarded-For with an address of its own and X-Forwarded-Proto
 https, as the TLS proxy in front of gunicorn would (run.sh sets TRUSTED_PROXY_COUNT=1): the
 per-address throttles and the HTTPS redirect stay as production has them.
@@ -350,11 +354,36 @@ class Approver(Officer):
             approved.append({"id": case})
 
 
+def _figures(entry: object) -> dict:
+    """One endpoint's (or the total's) figures, as locust's own summary prints them."""
+    return {
+        "name": entry.name,
+        "requests": entry.num_requests,
+        "failures": entry.num_failures,
+        "rps": entry.total_rps,
+        "p50": entry.get_response_time_percentile(0.5),
+        "p95": entry.get_response_time_percentile(0.95),
+        "p99": entry.get_response_time_percentile(0.99),
+        "max": entry.max_response_time,
+    }
+
+
 @events.test_stop.add_listener
 def write_results(environment: object, **_kwargs: object) -> None:
+    """Fired once every user has stopped: the figures are final here (the --csv files are
+    written on a timer and may miss the last requests of the stop timeout)."""
+    stats = environment.stats
     RESULTS.write_text(
         json.dumps(
             {
+                "endpoints": [
+                    _figures(e) for e in sorted(stats.entries.values(), key=lambda e: e.name)
+                ],
+                "total": _figures(stats.total),
+                "errors": [
+                    {"occurrences": e.occurrences, "name": e.name, "error": str(e.error)}
+                    for e in stats.errors.values()
+                ],
                 "submitted": submitted,
                 "approved": approved,
                 "expected_conflicts": dict(expected_conflicts),
