@@ -125,6 +125,19 @@ def mail_log(path: Path | None) -> tuple[int, int] | None:
     return len(ids), len(set(ids))
 
 
+def healthz_polls(path: Path) -> str | None:
+    """'N polls, M not 200, slowest S s' from run.sh's probe (status and seconds a line)."""
+    if not path.exists():
+        return None
+    polls = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    if not polls:
+        return None
+    bad = Counter(code for code, _seconds in polls if code != "200")
+    slowest = max(float(seconds) for _code, seconds in polls)
+    answers = ", ".join(f"{n} x {code}" for code, n in sorted(bad.items())) or "none"
+    return f"{len(polls)} polls, not 200: {answers}; slowest {slowest:.2f} s"
+
+
 def locust_table(results: dict) -> list[str]:
     """The per-endpoint rows and the total (Markdown), from the figures locust left."""
     lines = [
@@ -187,6 +200,9 @@ def main() -> None:
     )
     if mails is not None:
         out.append(f"- e-mails written: {mails[0]}, distinct Message-IDs: {mails[1]}")
+    probe = healthz_polls(args.run_dir / "healthz.txt")
+    if probe is not None:
+        out.append(f"- /healthz during the rush (every 2 s): {probe}")
     out.append(
         f"- audit chain: {'intact' if verdict.intact else 'BROKEN: ' + verdict.reason} "
         f"({verdict.checked} entries)"

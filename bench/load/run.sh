@@ -49,7 +49,9 @@ export CELERY_CONCURRENCY="${CELERY_CONCURRENCY:-2}"
 
 web_pid=""
 worker_pid=""
+probe_pid=""
 stop() {
+  [ -n "$probe_pid" ] && kill "$probe_pid" 2>/dev/null || true
   # Each server runs in a session of its own (setsid): its whole process group is ours.
   for pid in $web_pid $worker_pid; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   for _ in $(seq 1 20); do
@@ -96,6 +98,16 @@ echo "load: $(nproc) cores; before: $(uptime)"
 echo "load: locust $USERS users ($VERIFIERS verifiers, $APPROVERS approvers, the rest" \
   "applicants), spawn $SPAWN_RATE/s, ${DURATION}s, gunicorn $WEB_CONCURRENCY workers," \
   "Celery concurrency $CELERY_CONCURRENCY"
+# /healthz as a load balancer would poll it, every 2 s through the rush: check.py counts its
+# answers (a 503 would take a busy web machine out of the pool).
+(
+  while :; do
+    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 5 \
+      -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$PORT/healthz" || echo "000 5"
+    sleep 2
+  done
+) >"$RUN_DIR/healthz.txt" &
+probe_pid=$!
 started=$(date +%s)
 LOAD_PEOPLE="$RUN_DIR/people.json" LOAD_RESULTS="$RUN_DIR/results.json" \
   timeout --kill-after=10 $((DURATION + 150)) \
@@ -104,5 +116,6 @@ LOAD_PEOPLE="$RUN_DIR/people.json" LOAD_RESULTS="$RUN_DIR/results.json" \
   --run-time "${DURATION}s" --stop-timeout 60 --csv "$RUN_DIR/locust" \
   >"$RUN_DIR/locust.log" 2>&1 || echo "load: locust exited $? (failures are counted below)"
 echo "load: locust ran $(($(date +%s) - started)) s; after: $(uptime)"
+kill "$probe_pid" 2>/dev/null || true
 
 $BIN/python bench/load/check.py --run-dir "$RUN_DIR" --mail-log "$RUN_DIR/worker.log"
