@@ -4,14 +4,25 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import translation
+from django.utils.functional import lazy
 
 from config.client_ip import client_ip
 
 from .roles import APPLICANT, grant_role
+from .services import credentials_refused_message
+
+_refused = lazy(credentials_refused_message, str)()
 
 
 class AccountAdapter(DefaultAccountAdapter):
     """Web sign-up makes an applicant, never a staff account (as POST /auth/register/)."""
+
+    # A refused log-in reads the same whichever the reason (accounts.services).
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "username_password_mismatch": _refused,
+        "email_password_mismatch": _refused,
+    }
 
     def save_user(self, request: HttpRequest, user, form, commit: bool = True):
         user = super().save_user(request, user, form, commit=False)

@@ -31,6 +31,9 @@ from .serializers import (
 from .services import (
     api_token_create,
     api_token_revoke,
+    awaits_email_verification,
+    credentials_refused_message,
+    resend_verification,
     user_register_applicant,
     user_update_profile,
 )
@@ -71,10 +74,11 @@ class TokenApi(APIView):
         if user is None and getattr(request, "axes_locked_out", False):
             until = locked_until(request, {"username": data.validated_data["username"]})
             raise ServiceError("locked_out", lockout_message(until), retry_after=retry_after(until))
+        if user is not None and awaits_email_verification(user):
+            resend_verification(user=user, request=request._request)
+            user = None
         if user is None:
-            raise serializers.ValidationError(
-                {"non_field_errors": [_("The username or password is wrong.")]}
-            )
+            raise serializers.ValidationError({"non_field_errors": [credentials_refused_message()]})
         enrolled = has_second_factor(user)
         if user.needs_second_factor and not enrolled:
             translation.activate(user.language)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
+from allauth.core import ratelimit
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -68,6 +69,35 @@ def user_register_applicant(
         address = EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
     address.send_confirmation(request, signup=True)
     return user
+
+
+def credentials_refused_message() -> str:
+    """The one answer to a refused log-in, web page or token: a wrong username or password and
+    an account still waiting for its address to be verified read the same, so that signing up
+    with someone's address and then logging in never tells whether the address was taken."""
+    return _(
+        "The username or password is wrong, or the account's e-mail address is not verified "
+        "yet: follow the link in the e-mail we sent."
+    )
+
+
+def awaits_email_verification(user: User) -> bool:
+    """A self-registered account whose address is not verified yet: it may not log in, on the
+    web or for a token. Accounts made by an administrator hold no unverified address row."""
+    if settings.ACCOUNT_EMAIL_VERIFICATION != "mandatory":
+        return False
+    verified = list(EmailAddress.objects.filter(user=user).values_list("verified", flat=True))
+    return bool(verified) and not any(verified)
+
+
+def resend_verification(*, user: User, request: HttpRequest) -> None:
+    """Another verification link to an account that tried to log in unverified, at most as
+    often as allauth's own "confirm_email" rate allows for that address."""
+    address = EmailAddress.objects.filter(user=user, primary=True).first()
+    if address is None or address.verified:
+        return
+    if ratelimit.consume(request, action="confirm_email", key=address.email.lower()):
+        address.send_confirmation(request)
 
 
 @transaction.atomic

@@ -187,4 +187,12 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 
 # Reads: no credentials, or not visible; lists also refuse a bad filter or page (400).
 READ_ERRORS = error_responses(401, 404)
+# A file download of the documents' storage (subsidy.files.file_response) with a bucket and
+# DOCUMENTS_S3_REDIRECT: the permission check passed, the store serves the bytes.
+REDIRECT_TO_STORE = {
+    302: OpenApiResponse(
+        description="Only with DOCUMENTS_S3_REDIRECT: Location is a signed URL of the store, "
+        "valid DOCUMENTS_S3_URL_SECONDS, that answers the file under the same name and type."
+    )
+}
 LIST_ERRORS = error_responses(400, 401, 404)

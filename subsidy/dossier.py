@@ -18,10 +18,10 @@ import io
 import json
 import tempfile
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import FileResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,9 +31,8 @@ from fpdf.fonts import FontFace
 from config.json_io import local_timestamps
 from subsidy import access, audit, files, formats, selectors
 from subsidy.choices import DocumentKind
-from subsidy.engine import rules
+from subsidy.exports import rows
 from subsidy.findings import finding_detail
-from subsidy.formats import spreadsheet_safe
 from subsidy.models import Application, AuditEntry, Document, MachineItem
 from subsidy.notices import letters
 
@@ -46,26 +45,10 @@ PHOTO_KIND = "site_visit_photo"
 # The suffix of a stored file whose content is no longer an accepted format.
 UNKNOWN_SUFFIX = ".bin"
 
-BREAKDOWN_COLUMNS = (
-    "item_id",
-    "description",
-    "brand",
-    "model",
-    "serial_number",
-    "origin",
-    "supplier_name",
-    "supplier_npwp",
-    "invoice_number",
-    "invoice_date",
-    "price",
-    "vat",
-    "payment_method",
-    "is_new",
-    "installed_on",
-    "rate",
-    "discount",
-    "findings",
-)
+# The machine-items export's columns (API.md "Exports") less the case's own three: reference,
+# company name and NIB are the dossier's once, in its summary.
+CASE_COLUMNS = 3
+BREAKDOWN_COLUMNS = rows.ITEM_COLUMNS[CASE_COLUMNS:]
 
 
 @dataclass(frozen=True)
@@ -258,45 +241,13 @@ def _copy_photos(archive: _Archive, application: Application, user: object) -> N
         )
 
 
-def _csv_text(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return spreadsheet_safe(value)
-
-
-def breakdown_csv(items: Iterable[MachineItem]) -> bytes:
-    """One row per machine: its facts and the engine's rate, refund and finding codes."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(BREAKDOWN_COLUMNS)
-    for item in items:
-        row = {
-            "item_id": item.pk,
-            "description": item.description,
-            "brand": item.brand,
-            "model": item.model,
-            "serial_number": item.serial_number,
-            "origin": item.origin,
-            "supplier_name": item.supplier_name,
-            "supplier_npwp": item.supplier_npwp,
-            "invoice_number": item.invoice_number,
-            "invoice_date": item.invoice_date,
-            "price": item.price,
-            "vat": item.vat,
-            "payment_method": item.payment_method,
-            "is_new": item.is_new,
-            "installed_on": item.installed_on,
-            "rate": rules.rate_text(item.rate) if item.rate is not None else None,
-            "discount": item.discount,
-            "findings": ";".join(f["code"] for f in item.findings),
-        }
-        writer.writerow([_csv_text(row[column]) for column in BREAKDOWN_COLUMNS])
+def breakdown_csv(items: QuerySet[MachineItem]) -> bytes:
+    """One row per machine: its facts and the engine's rate, refund and finding codes, written
+    as the machine-items export writes them (one rule for a cell: subsidy.exports.rows)."""
+    lines = [rows.csv_line(BREAKDOWN_COLUMNS)]
+    lines.extend(rows.csv_line(row[CASE_COLUMNS:]) for row in rows.item_rows(items))
     # A BOM first, so spreadsheets read it as UTF-8 (API.md "Exports").
-    return out.getvalue().encode("utf-8-sig")
+    return ("\ufeff" + "".join(lines)).encode("utf-8")
 
 
 def _moment(value: dt.datetime | None) -> str | None:
@@ -545,11 +496,11 @@ def summary_pdf(
         return bytes(pdf.output())
 
 
-def _manifest_csv(rows: list[tuple[str, str, int]]) -> bytes:
+def _manifest_csv(entries: list[tuple[str, str, int]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(("path", "sha256", "bytes"))
-    writer.writerows(rows)
+    writer.writerows(entries)
     return out.getvalue().encode()
 
 

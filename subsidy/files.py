@@ -3,9 +3,11 @@
 import hashlib
 
 from django.conf import settings
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+
+from subsidy import storage
 
 # Magic numbers of the accepted formats.
 _SIGNATURES = (
@@ -23,6 +25,11 @@ def sniff_content_type(head: bytes) -> tuple[str, str] | None:
         if head.startswith(magic):
             return content_type, suffix
     return None
+
+
+def suffix_for(content_type: str) -> str:
+    """The file suffix of an accepted content type ("" for any other)."""
+    return next((suffix for _magic, kind, suffix in _SIGNATURES if kind == content_type), "")
 
 
 def too_large_message() -> str:
@@ -67,14 +74,24 @@ def check_photo(file: object) -> tuple[str | None, tuple[str, str] | None]:
     return problem, sniffed
 
 
-def file_response(stored: object, *, content_type: str, name: str, inline: bool) -> FileResponse:
-    """A stored file streamed under its sniffed type, never sniffed again by the browser.
+def file_response(
+    stored: object, *, content_type: str, name: str, inline: bool
+) -> FileResponse | HttpResponseRedirect:
+    """A stored file under its sniffed type and a name of ours, never sniffed again by the
+    browser. The caller has checked that the user may see it.
 
-    `inline` shows it in the page (the officers' preview beside a machine); otherwise it is
-    downloaded. The caller has checked that the user may see it.
+    `inline` shows it in the page (the officers' preview beside a machine, framed by the case
+    page, so always streamed from here); otherwise it is downloaded: streamed, or, from a bucket
+    with DOCUMENTS_S3_REDIRECT, a redirect to a signed URL valid DOCUMENTS_S3_URL_SECONDS that
+    makes the store answer with the same name and type.
     """
-    response = FileResponse(
-        stored.open("rb"), content_type=content_type, as_attachment=not inline, filename=name
-    )
+    if not inline and settings.DOCUMENTS_S3_REDIRECT and storage.is_s3(stored.storage):
+        response = HttpResponseRedirect(
+            storage.signed_url(stored, filename=name, content_type=content_type)
+        )
+    else:
+        response = FileResponse(
+            stored.open("rb"), content_type=content_type, as_attachment=not inline, filename=name
+        )
     response["X-Content-Type-Options"] = "nosniff"
     return response

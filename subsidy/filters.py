@@ -5,7 +5,7 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -135,6 +135,10 @@ class ApplicationFilter(StrictFilterSet):
         label="Waiting in its state at least this many days (Asia/Jakarta)",
     )
 
+    # How search tests a company (filter_search): hashed for whole lists, probed per row for
+    # lists read a page at a time in index order (QueueFilter).
+    probes_each_row = False
+
     class Meta:
         model = Application
         fields = [
@@ -171,11 +175,21 @@ class ApplicationFilter(StrictFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(reference__icontains=value)
-            | Q(company__name__icontains=value)
-            | Q(company__nib=value)
+        # The company's side as an EXISTS inside the OR. Correlated by equality, PostgreSQL
+        # finds the matching companies once (in their name's trigram index, migration 0011)
+        # and hashes them: best for a whole list counted exactly (the API). Correlated by a
+        # range of one key, it cannot hash, and probes each row's company instead: best for a
+        # list read in index order a page at a time and counted only a few pages ahead (the
+        # workbench, QueueFilter), whose cost then stays the same at any size
+        # (docs/benchmarks.md, "Officers' pages"). The same rows either way.
+        if self.probes_each_row:
+            company = {"pk__gte": OuterRef("company_id"), "pk__lte": OuterRef("company_id")}
+        else:
+            company = {"pk": OuterRef("company_id")}
+        company_matches = Company.objects.filter(**company).filter(
+            Q(name__icontains=value) | Q(nib=value)
         )
+        return queryset.filter(Q(reference__icontains=value) | Exists(company_matches))
 
     def filter_kbli_division(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(company__kbli__startswith=value)
@@ -204,3 +218,10 @@ class CompanyFilter(StrictFilterSet):
     class Meta:
         model = Company
         fields = ["province", "regency", "kbli"]
+
+
+class QueueFilter(ApplicationFilter):
+    """The API's filters, the same rows, for the workbench: its queue is read in index order a
+    page at a time, so search probes each row's company rather than hashing every match."""
+
+    probes_each_row = True

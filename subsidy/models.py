@@ -5,18 +5,15 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
-from django.core.signals import setting_changed
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.dispatch import receiver
-from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
-from subsidy import validators
+from subsidy import file_names, validators
 from subsidy.choices import MAX_PRICE, DocumentKind, Origin, PaymentMethod, RatedScale, Scale
 from subsidy.engine import rules
+from subsidy.storage import get_documents_storage
 
 
 class Programme(models.Model):
@@ -436,36 +433,15 @@ class MachineItem(models.Model):
         super().save(*args, **kwargs)
 
 
-class _UnservedStorage(FileSystemStorage):
-    def url(self, name: str | None) -> str:
-        raise ValueError("Private documents have no URL: use the permission-checked download.")
-
-
-class PrivateStorage(LazyObject):
-    """Files outside every served folder, read back only through the permission-checked view."""
-
-    def _setup(self) -> None:
-        self._wrapped = _UnservedStorage(location=settings.PRIVATE_MEDIA_ROOT)
-
-
-private_storage = PrivateStorage()
-
-
-def get_private_storage() -> PrivateStorage:
-    """A callable, so migrations record a reference rather than this machine's folder."""
-    return private_storage
-
-
-@receiver(setting_changed)
-def _private_storage_follows_settings(*, setting: str, **kwargs: object) -> None:
-    if setting == "PRIVATE_MEDIA_ROOT":
-        private_storage._wrapped = empty
+def get_private_storage() -> object:
+    """The storage migrations 0001-0009 name: the documents' storage, as today."""
+    return get_documents_storage()
 
 
 def document_path(instance: "Document", filename: str) -> str:
-    """A random name: the uploader's file name never reaches the file system."""
-    suffix = Path(filename).suffix.lower()[:10]
-    return f"documents/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{suffix}"
+    """Kind, reference and a random part, with the suffix of the sniffed content type: the
+    uploader's file name never reaches the store (subsidy/file_names.py)."""
+    return file_names.stored_document_name(instance)
 
 
 class Document(models.Model):
@@ -474,7 +450,7 @@ class Document(models.Model):
         MachineItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents"
     )
     kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
-    file = models.FileField(storage=get_private_storage, upload_to=document_path, max_length=200)
+    file = models.FileField(storage=get_documents_storage, upload_to=document_path, max_length=200)
     original_name = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=50)
@@ -616,8 +592,8 @@ class SiteVisit(models.Model):
 
 
 def site_visit_photo_path(instance: "SiteVisitPhoto", filename: str) -> str:
-    """A random name, as for documents (document_path), in a folder of its own."""
-    return "site-visits/" + document_path(instance, filename).removeprefix("documents/")
+    """As document_path, in a folder of its own."""
+    return file_names.stored_photo_name(instance)
 
 
 class SiteVisitPhoto(models.Model):
@@ -625,7 +601,7 @@ class SiteVisitPhoto(models.Model):
 
     visit = models.ForeignKey(SiteVisit, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(
-        storage=get_private_storage, upload_to=site_visit_photo_path, max_length=200
+        storage=get_documents_storage, upload_to=site_visit_photo_path, max_length=200
     )
     original_name = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField()
@@ -702,6 +678,7 @@ class Export(models.Model):
         WORKER_LOST = "worker_lost", _("The worker writing the file stopped before it finished.")
         TIME_LIMIT = "time_limit", _("The export took longer than allowed.")
         ERROR = "error", _("The file could not be written.")
+        STOPPED = "stopped", _("The download stopped before the last row.")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -709,6 +686,9 @@ class Export(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     format = models.CharField(max_length=10, choices=Format.choices)
+    # A CSV streamed straight to the one who asked (exports/applications.csv, items.csv): the
+    # record of what left, with its rows and SHA-256; no file is kept and no job runs.
+    streamed = models.BooleanField(default=False)
     filters = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
@@ -718,7 +698,7 @@ class Export(models.Model):
     # Each claim by a worker counts one; a job past its last attempt is failed, not run again.
     attempts = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(
-        storage=get_private_storage, upload_to=export_path, max_length=200, blank=True
+        storage=get_documents_storage, upload_to=export_path, max_length=200, blank=True
     )
     size = models.PositiveBigIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)

@@ -31,6 +31,7 @@ from subsidy.models import (
     SiteVisit,
     SiteVisitPhoto,
 )
+from subsidy.services.reads import READ
 from subsidy.workflow.transitions import CHECKLIST_ITEMS
 
 User = get_user_model()
@@ -227,7 +228,10 @@ def application_history(application: Application) -> list[dict]:
                 else e.changes
             ),
         }
-        for e in AuditEntry.objects.filter(application_id=application.pk).select_related("actor")
+        # Staff reads of its files are in the trail (services.reads), not in the case's story.
+        for e in AuditEntry.objects.filter(application_id=application.pk)
+        .exclude(action=READ)
+        .select_related("actor")
     ]
     entries.extend(
         {

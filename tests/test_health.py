@@ -1,5 +1,6 @@
-"""GET /healthz: 200 while the database and the broker answer, 503 naming what is down; quick
-either way; the workers' heartbeat reported without deciding health."""
+"""GET /healthz: 200 while the database, the broker and the documents' storage answer, 503
+naming what is down; quick either way; the workers' heartbeat reported without deciding health.
+(The storage in a bucket: tests/subsidy/test_s3_storage.py.)"""
 
 import os
 import time
@@ -31,7 +32,7 @@ def test_healthz_reports_database_ok_and_eager_broker_under_test_settings(client
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "eager"}
+    assert response.json() == {"database": "ok", "broker": "eager", "storage": "ok"}
 
 
 @pytest.mark.django_db
@@ -45,6 +46,7 @@ def test_healthz_is_503_with_the_reason_when_the_database_is_down(client, monkey
     body = response.json()
     assert body["database"] == "down"
     assert body["broker"] == "eager"
+    assert body["storage"] == "ok"
     assert body["errors"] == {"database": reason}
 
 
@@ -97,6 +99,46 @@ def test_healthz_is_503_within_a_second_when_both_hang(client, settings, monkeyp
     assert elapsed < 1
 
 
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_documents_folder_cannot_be_written(client, settings, tmp_path):
+    # A file where the folder should be: it can be neither made nor written into.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"x")
+    settings.PRIVATE_MEDIA_ROOT = blocker / "private"
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["database"], body["broker"], body["storage"]) == ("ok", "eager", "down")
+    assert "PRIVATE_MEDIA_ROOT" in body["errors"]["storage"]
+
+
+@pytest.mark.django_db
+def test_healthz_makes_a_missing_documents_folder_as_the_first_upload_would(
+    client, settings, tmp_path
+) -> None:
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "fresh" / "private"
+
+    assert client.get("/healthz").json()["storage"] == "ok"
+    assert settings.PRIVATE_MEDIA_ROOT.is_dir()
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_within_a_second_when_the_storage_hangs(client, monkeypatch) -> None:
+    monkeypatch.setattr("config.health.check_storage", lambda: time.sleep(2) or "ok")
+
+    started = time.monotonic()
+    response = client.get("/healthz")
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["database"], body["storage"]) == ("ok", "down")
+    assert "did not answer within" in body["errors"]["storage"]
+    assert elapsed < 1
+
+
 @pytest.fixture
 def broker_up(settings, monkeypatch) -> None:
     """A broker that answers its PING, without a Redis server."""
@@ -120,7 +162,7 @@ def test_healthz_reports_the_workers_heartbeat_without_failing_for_it(
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok", "worker": worker}
+    assert response.json() == {"database": "ok", "broker": "ok", "storage": "ok", "worker": worker}
 
 
 @pytest.mark.django_db
@@ -207,7 +249,12 @@ def test_healthz_reports_broker_ok_and_the_heartbeat_a_worker_writes_through_red
         }
     }
     cache.delete(HEARTBEAT_KEY)
-    assert client.get("/healthz").json() == {"database": "ok", "broker": "ok", "worker": "unknown"}
+    assert client.get("/healthz").json() == {
+        "database": "ok",
+        "broker": "ok",
+        "storage": "ok",
+        "worker": "unknown",
+    }
 
     with start_worker(celery_app, queues=[redis_broker], perform_ping_check=False):
         heartbeat.apply_async(queue=redis_broker)
@@ -219,5 +266,5 @@ def test_healthz_reports_broker_ok_and_the_heartbeat_a_worker_writes_through_red
             time.sleep(0.2)
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
+    assert response.json() == {"database": "ok", "broker": "ok", "storage": "ok", "worker": "ok"}
     cache.delete(HEARTBEAT_KEY)

@@ -4,10 +4,13 @@ itself, and django.db.backends stays off), and every record is scanned."""
 
 import datetime as dt
 import logging
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -111,6 +114,9 @@ def _journey(client) -> None:
         "/api/v1/auth/token/", {"username": "sari", "password": PASSWORD + "x"}, format="json"
     )
     assert wrong.status_code in (400, 401)
+    # The address is verified through the link mailed to it (no token before).
+    link = re.search(r"/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
+    assert Client().post(link).status_code == 302
     owner = _token(anon, "sari", PASSWORD)
     company_data = {
         "name": "CV Rendang Sari",

@@ -46,6 +46,13 @@ SETTINGS_VARIABLES = (
     "DJANGO_SECURE_HSTS_SECONDS",
     "DJANGO_SECURE_HSTS_PRELOAD",
     "TEST_EMAIL_FILE_PATH",
+    "DOCUMENTS_S3_BUCKET",
+    "DOCUMENTS_S3_ENDPOINT_URL",
+    "DOCUMENTS_S3_ACCESS_KEY_ID",
+    "DOCUMENTS_S3_SECRET_ACCESS_KEY",
+    "DOCUMENTS_S3_REGION",
+    "DOCUMENTS_S3_REDIRECT",
+    "DOCUMENTS_S3_URL_SECONDS",
 )
 
 UNREACHABLE_DATABASE_URL = "postgres://postgres@127.0.0.1:1/nope"
@@ -105,6 +112,9 @@ def stderr_lines(result: subprocess.CompletedProcess) -> list[str]:
         ("DJANGO_DEBUG", "maybe"),
         ("LOG_LEVEL", "LOUD"),
         ("THROTTLE_AUTH", "twenty"),
+        ("DOCUMENTS_S3_REDIRECT", "maybe"),
+        ("DOCUMENTS_S3_URL_SECONDS", "a minute"),
+        ("DOCUMENTS_S3_URL_SECONDS", "0"),
     ],
 )
 def test_malformed_variable_stops_start_up_with_one_line_naming_it(
@@ -260,6 +270,53 @@ def test_production_with_every_required_variable_passes_the_deploy_check(
     assert result.returncode == 0, result.stderr
     # Any warning (security.W*, drf_spectacular.W*) is a finding to fix, not to silence here.
     assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
+
+
+S3_VARIABLES = {
+    "DOCUMENTS_S3_BUCKET": "ikm-documents",
+    "DOCUMENTS_S3_ENDPOINT_URL": "http://minio.internal:9000",
+    "DOCUMENTS_S3_ACCESS_KEY_ID": "ikm-app",
+    "DOCUMENTS_S3_SECRET_ACCESS_KEY": secrets.token_urlsafe(32),
+    "DOCUMENTS_S3_REGION": "us-east-1",
+}
+
+
+@pytest.mark.parametrize(
+    "missing", ["DOCUMENTS_S3_ACCESS_KEY_ID", "DOCUMENTS_S3_SECRET_ACCESS_KEY"]
+)
+def test_production_refuses_a_bucket_without_its_keys(tmp_path: Path, missing: str) -> None:
+    variables = {**production_environment(tmp_path), **S3_VARIABLES}
+    del variables[missing]
+
+    result = manage("check", settings="config.settings.production", **variables)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = stderr_lines(result)
+    assert len(lines) == 1, result.stderr
+    assert missing in lines[0]
+
+
+def test_production_with_a_bucket_passes_the_deploy_check_and_stores_there(
+    tmp_path: Path,
+) -> None:
+    """No store is contacted at start-up; the documents' storage is the private bucket."""
+    variables = {**production_environment(tmp_path), **S3_VARIABLES}
+    script = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.STORAGES['documents']))"
+    )
+
+    checked = manage("check", "--deploy", settings="config.settings.production", **variables)
+    shown = manage("shell", "-c", script, settings="config.settings.production", **variables)
+
+    assert checked.returncode == 0, checked.stderr
+    assert "System check identified no issues" in checked.stdout
+    documents = json.loads(shown.stdout.strip().splitlines()[-1])
+    assert documents["BACKEND"] == "subsidy.storage_s3.PrivateS3Storage"
+    assert documents["OPTIONS"]["bucket_name"] == "ikm-documents"
+    assert documents["OPTIONS"]["endpoint_url"] == "http://minio.internal:9000"
+    assert documents["OPTIONS"]["querystring_expire"] == 60
 
 
 def test_unreachable_database_gives_one_line_naming_database_url() -> None:

@@ -9,6 +9,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .documents import documents_storage
 from .env import (
     env,
     read,
@@ -173,6 +174,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         )
     # Celery eager tasks and the dev server share the file: wait instead of failing on a lock.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # No JIT compilation: a list query whose estimate passes jit_above_cost spent 390 ms of
+    # its 640 compiling and 250 running (the 100,000-application search, docs/benchmarks.md
+    # "Officers' pages"); this is short queries' work, never long analytics.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -230,6 +237,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 # Sign-up and password reset answer the same whether or not an address is known; the owner
 # of a known address is told by e-mail instead.
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Restrukturisasi Mesin IKM] "
@@ -273,6 +281,29 @@ PRIVATE_MEDIA_ROOT = Path(
     read("PRIVATE_MEDIA_ROOT", env.str, default=str(BASE_DIR / "var" / "private"))
 )
 DOCUMENT_MAX_BYTES = read_int("DOCUMENT_MAX_MB", default=10, minimum=1) * 1024 * 1024
+# Documents, site-visit photos and exports (subsidy/storage.py): that folder by default, or a
+# private bucket of an S3-compatible store when DOCUMENTS_S3_BUCKET is set, shared by every
+# web and worker process. Downloads stream through the permission-checked views, or with
+# DOCUMENTS_S3_REDIRECT answer a redirect to a signed URL valid DOCUMENTS_S3_URL_SECONDS.
+DOCUMENTS_S3_BUCKET = env.str("DOCUMENTS_S3_BUCKET", default="").strip()
+DOCUMENTS_S3_ENDPOINT_URL = env.str("DOCUMENTS_S3_ENDPOINT_URL", default="").strip()
+DOCUMENTS_S3_ACCESS_KEY_ID = env.str("DOCUMENTS_S3_ACCESS_KEY_ID", default="").strip()
+DOCUMENTS_S3_SECRET_ACCESS_KEY = env.str("DOCUMENTS_S3_SECRET_ACCESS_KEY", default="").strip()
+DOCUMENTS_S3_REGION = env.str("DOCUMENTS_S3_REGION", default="").strip()
+DOCUMENTS_S3_REDIRECT = read_bool("DOCUMENTS_S3_REDIRECT", default=False)
+DOCUMENTS_S3_URL_SECONDS = read_int("DOCUMENTS_S3_URL_SECONDS", default=60, minimum=1)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": documents_storage(
+        bucket=DOCUMENTS_S3_BUCKET,
+        endpoint_url=DOCUMENTS_S3_ENDPOINT_URL,
+        access_key=DOCUMENTS_S3_ACCESS_KEY_ID,
+        secret_key=DOCUMENTS_S3_SECRET_ACCESS_KEY,
+        region=DOCUMENTS_S3_REGION,
+        url_seconds=DOCUMENTS_S3_URL_SECONDS,
+    ),
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

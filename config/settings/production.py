@@ -8,9 +8,13 @@ from .base import *  # noqa: F403
 from .base import (
     AUDIT_HMAC_KEY,
     DATABASES,
+    DOCUMENTS_S3_ACCESS_KEY_ID,
+    DOCUMENTS_S3_BUCKET,
+    DOCUMENTS_S3_SECRET_ACCESS_KEY,
     REST_FRAMEWORK,
     SECRET_KEY,
     SILENCED_SYSTEM_CHECKS,
+    STORAGES,
     env,
     read,
     read_bool,
@@ -41,9 +45,15 @@ if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", SITE_URL):
     )
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# A bucket named without its keys would fall back to whatever credentials the machine has.
+if DOCUMENTS_S3_BUCKET and not (DOCUMENTS_S3_ACCESS_KEY_ID and DOCUMENTS_S3_SECRET_ACCESS_KEY):
+    raise ImproperlyConfigured(
+        "DOCUMENTS_S3_BUCKET is set: DOCUMENTS_S3_ACCESS_KEY_ID and "
+        "DOCUMENTS_S3_SECRET_ACCESS_KEY must be set too."
+    )
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = read_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True

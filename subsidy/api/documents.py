@@ -15,13 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import LIST_ERRORS, READ_ERRORS, error_responses
+from config.api import LIST_ERRORS, READ_ERRORS, REDIRECT_TO_STORE, error_responses
 from config.fields import (
     StrictModelSerializer,
 )
 from config.openapi import AutoSchema
 from config.throttles import ScopedRateThrottle
-from subsidy import files, selectors
+from subsidy import file_names, files, selectors
 from subsidy.api.common import (
     CASE_DELETE_ERRORS,
     DOCUMENT_TYPES,
@@ -34,6 +34,7 @@ from subsidy.models import (
     MachineItem,
 )
 from subsidy.services import documents as document_services
+from subsidy.services import reads
 
 
 class DocumentSerializer(StrictModelSerializer):
@@ -147,14 +148,24 @@ class DocumentDownloadApi(APIView):
                 (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, "The file")
                 for content_type in DOCUMENT_TYPES
             },
+            **REDIRECT_TO_STORE,
             **READ_ERRORS,
         }
     )
     def get(self, request: Request, pk: int) -> FileResponse:
-        document = get_object_or_404(selectors.documents_visible_to(request.user), pk=pk)
+        document = get_object_or_404(
+            selectors.documents_visible_to(request.user).select_related("application"), pk=pk
+        )
+        reads.staff_read(
+            by=request.user,
+            object_type="document",
+            object_id=document.pk,
+            application_id=document.application_id,
+            kind=document.kind,
+        )
         return files.file_response(
             document.file,
             content_type=document.content_type,
-            name=document.original_name or f"document-{document.pk}",
+            name=file_names.served_document_name(document),
             inline=False,
         )

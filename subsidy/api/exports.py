@@ -19,13 +19,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer, error_responses
+from config.api import REDIRECT_TO_STORE, ErrorSerializer, error_responses
 from config.openapi import AutoSchema
 from subsidy import files
 from subsidy.api.common import datetime_text, validated
 from subsidy.exports import records
 from subsidy.filters import MAX_ID, MAX_WAITING_DAYS
 from subsidy.models import Application, Export, Scale
+from subsidy.services import reads
 
 _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 _TEXT = {"type": "string", "pattern": r"^[^\u0000]*$"}
@@ -110,6 +111,7 @@ class ExportSerializer(serializers.ModelSerializer):
             "id",
             "kind",
             "format",
+            "streamed",
             "filters",
             "status",
             "progress",
@@ -139,7 +141,7 @@ class ExportSerializer(serializers.ModelSerializer):
         return records.is_expired(export)
 
     def get_download_url(self, export: Export) -> str | None:
-        if export.status != Export.Status.DONE or records.is_expired(export):
+        if export.status != Export.Status.DONE or export.streamed or records.is_expired(export):
             return None
         return f"/api/v1/exports/{export.pk}/download/"
 
@@ -209,6 +211,7 @@ class ExportDownloadApi(APIView):
                 (200, content_type.split(";")[0]): OpenApiResponse(OpenApiTypes.BINARY, "The file")
                 for content_type in records.CONTENT_TYPES.values()
             },
+            **REDIRECT_TO_STORE,
             **error_responses(401, 403, 404, 409),
             **GONE,
         }
@@ -217,6 +220,7 @@ class ExportDownloadApi(APIView):
         records.require_exporter(request.user)
         export = get_object_or_404(records.exports_visible_to(request.user), pk=pk)
         records.downloadable(export)
+        reads.staff_read(by=request.user, object_type="export", object_id=export.pk)
         return files.file_response(
             export.file,
             content_type=records.CONTENT_TYPES[export.format],

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import READ_ERRORS, error_responses
+from config.api import READ_ERRORS, REDIRECT_TO_STORE, error_responses
 from config.errors import ServiceError
 from config.fields import (
     FormBooleanField,
@@ -26,12 +26,13 @@ from config.fields import (
 from config.json_io import JSONParser
 from config.openapi import AutoSchema
 from config.throttles import ScopedRateThrottle
-from subsidy import access, files, selectors
+from subsidy import access, file_names, files, selectors
 from subsidy.api.common import ApplicationChild, validated
 from subsidy.models import (
     SiteVisit,
     SiteVisitPhoto,
 )
+from subsidy.services import reads
 from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow import transitions
 
@@ -248,14 +249,26 @@ class SiteVisitPhotoDownloadApi(APIView):
                 (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, "The photo")
                 for content_type in files.PHOTO_TYPES
             },
+            **REDIRECT_TO_STORE,
             **READ_ERRORS,
         }
     )
     def get(self, request: Request, pk: int) -> FileResponse:
-        photo = get_object_or_404(selectors.site_visit_photos_visible_to(request.user), pk=pk)
+        photo = get_object_or_404(
+            selectors.site_visit_photos_visible_to(request.user).select_related(
+                "visit__application"
+            ),
+            pk=pk,
+        )
+        reads.staff_read(
+            by=request.user,
+            object_type="site_photo",
+            object_id=photo.pk,
+            application_id=photo.visit.application_id,
+        )
         return files.file_response(
             photo.file,
             content_type=photo.content_type,
-            name=photo.original_name or f"photo-{photo.pk}",
+            name=file_names.served_photo_name(photo),
             inline=False,
         )

@@ -27,7 +27,8 @@ from django.utils import timezone
 from config.errors import ServiceError
 from subsidy import jobs
 from subsidy.exports import records, rows
-from subsidy.models import Export, export_path, get_private_storage
+from subsidy.models import Export, export_path
+from subsidy.storage import documents_storage
 
 logger = logging.getLogger(__name__)
 
@@ -272,13 +273,14 @@ def _write_and_store(export: Export) -> None:
         error="",
     )
     if not finished:
-        get_private_storage().delete(name)
+        documents_storage.delete(name)
         raise ClaimLost
 
 
 def _store(export: Export, path: str, size: int) -> str:
-    """Copy the finished file into the private storage; checked complete before it counts."""
-    storage = get_private_storage()
+    """Copy the finished file into the documents' storage (a folder or the bucket); checked
+    complete before it counts."""
+    storage = documents_storage
     with open(path, "rb") as source:
         name = storage.save(export_path(export, f"export.{export.format}"), File(source))
     if storage.size(name) != size:
@@ -357,10 +359,10 @@ def delete_expired_exports(now: dt.datetime | None = None) -> int:
     """Delete the files written more than EXPORT_KEEP_DAYS ago; their records stay."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.EXPORT_KEEP_DAYS)
-    storage = get_private_storage()
+    storage = documents_storage
     deleted = 0
     for export in Export.objects.filter(
-        status=S.DONE, expired_at__isnull=True, finished_at__lte=cutoff
+        status=S.DONE, streamed=False, expired_at__isnull=True, finished_at__lte=cutoff
     ).only("pk", "file"):
         if export.file.name:
             storage.delete(export.file.name)

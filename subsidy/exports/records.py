@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import AUDITOR
 from config.errors import ServiceError
-from subsidy import access, jobs
+from subsidy import access, audit, jobs
 from subsidy.exports import rows
 from subsidy.models import Export
 
@@ -151,13 +151,61 @@ def export_create(*, by: object, kind: str, format: str, filters: Mapping) -> Ex
     )
     export.full_clean()
     export.save()
+    _audit(export)
     jobs.enqueue_after_commit(jobs.RUN_EXPORT, export.pk)
     return export
 
 
+def _audit(export: Export) -> None:
+    """The audit trail's line for an export: who took which list, filtered how, in what form."""
+    audit.record(
+        actor=export.created_by,
+        action="export",
+        object_type="export",
+        object_id=export.pk,
+        changes={
+            "kind": [None, export.kind],
+            "format": [None, export.format],
+            "streamed": [None, export.streamed],
+            "filters": [None, export.filters],
+        },
+    )
+
+
+@transaction.atomic
+def stream_started(*, by: object, kind: str, query: QueryDict) -> Export:
+    """The record of a CSV about to be streamed to `by` (who may export: the view checked it)
+    with the list's filters from `query`; finished by stream_finished once the last byte left."""
+    export = Export.objects.create(
+        created_by=by,
+        kind=kind,
+        format=Export.Format.CSV,
+        streamed=True,
+        filters=filters_from_query(query),
+        status=Export.Status.RUNNING,
+        started_at=timezone.now(),
+    )
+    _audit(export)
+    return export
+
+
+def stream_finished(export: Export, *, rows: int, size: int, sha256: str, complete: bool) -> Export:
+    """What left: every row (done, with the file's SHA-256) or a download cut short (failed)."""
+    export.rows, export.size, export.finished_at = rows, size, timezone.now()
+    if complete:
+        export.status, export.progress, export.sha256 = Export.Status.DONE, 100, sha256
+    else:
+        export.status, export.failure = Export.Status.FAILED, Export.Failure.STOPPED
+    export.save(
+        update_fields=["rows", "size", "finished_at", "status", "progress", "sha256", "failure"]
+    )
+    return export
+
+
 def expires_at(export: Export) -> dt.datetime | None:
-    """When the file is deleted: EXPORT_KEEP_DAYS after it was written."""
-    if export.status != Export.Status.DONE or export.finished_at is None:
+    """When the file is deleted: EXPORT_KEEP_DAYS after it was written (a streamed CSV: never
+    kept, so no date)."""
+    if export.status != Export.Status.DONE or export.finished_at is None or export.streamed:
         return None
     return export.finished_at + dt.timedelta(days=settings.EXPORT_KEEP_DAYS)
 
@@ -168,7 +216,13 @@ def is_expired(export: Export, now: dt.datetime | None = None) -> bool:
 
 
 def downloadable(export: Export) -> Export:
-    """The export whose file may be read now, or the refusal: not done (409), expired (410)."""
+    """The export whose file may be read now, or the refusal: not done or streamed (409),
+    expired (410)."""
+    if export.streamed:
+        raise ServiceError(
+            "export_not_ready",
+            _("This CSV was streamed straight to whoever asked for it; no copy is kept."),
+        )
     if export.status != Export.Status.DONE:
         raise ServiceError(
             "export_not_ready",

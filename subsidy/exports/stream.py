@@ -28,9 +28,9 @@ from rest_framework.request import Request
 from config.api import error_responses
 from config.errors import ServiceError
 from subsidy import access
-from subsidy.exports import rows
+from subsidy.exports import records, rows
 from subsidy.filters import ApplicationFilter
-from subsidy.models import Application
+from subsidy.models import Application, Export
 from subsidy.regions import provinces, regency_names
 
 logger = logging.getLogger(__name__)
@@ -252,22 +252,25 @@ def csv_chunks(kind: str, queryset: QuerySet, *, copy: bool | None = None) -> It
     return iter(CsvFile(kind, queryset, copy=copy))
 
 
-def _logged(file: CsvFile, user: object, filters: str) -> Iterator[bytes]:
-    """The file, then a line in the log saying what left: who, which rows, its SHA-256."""
-    finished = False
+def _recorded(file: CsvFile, export: Export) -> Iterator[bytes]:
+    """The file, then its record finished (rows, bytes, SHA-256; or cut short) and a log line."""
+    complete = False
     try:
         yield from file
-        finished = True
+        complete = True
     finally:
+        records.stream_finished(
+            export, rows=file.rows, size=file.size, sha256=file.sha256, complete=complete
+        )
         logger.info(
-            "CSV export of %s by user %s, filters %r: %s rows, %s bytes, SHA-256 %s%s",
+            "CSV export #%s of %s by user %s: %s rows, %s bytes, SHA-256 %s%s",
+            export.pk,
             file.kind,
-            user.pk,
-            filters,
+            export.created_by_id,
             file.rows,
             file.size,
             file.sha256,
-            "" if finished else " (stopped before the end)",
+            "" if complete else " (stopped before the end)",
         )
 
 
@@ -316,9 +319,9 @@ class _CsvExportApi(GenericAPIView):
         if not access.sees_everything(request.user):
             raise ServiceError("forbidden", _("Only programme staff and auditors may export."))
         queryset = rows.export_queryset(self.kind, request.user, request.query_params)
-        file = CsvFile(self.kind, queryset)
+        export = records.stream_started(by=request.user, kind=self.kind, query=request.query_params)
         response = StreamingHttpResponse(
-            _logged(file, request.user, request.query_params.urlencode()),
+            _recorded(CsvFile(self.kind, queryset), export),
             content_type="text/csv; charset=utf-8",
         )
         day = timezone.localdate().isoformat()

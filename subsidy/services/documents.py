@@ -8,16 +8,17 @@ from django.utils.translation import gettext as _
 
 from subsidy import audit
 from subsidy.engine import stale
+from subsidy.file_names import display_name
 from subsidy.files import check_upload, sha256_of
 from subsidy.models import (
     Application,
     Document,
     DocumentKind,
     MachineItem,
-    private_storage,
 )
 from subsidy.services.applications import lock_with
 from subsidy.services.permissions import require_editable, require_member
+from subsidy.storage import documents_storage
 
 User = get_user_model()
 
@@ -58,13 +59,14 @@ def document_upload(
         application=application,
         item=item,
         kind=kind,
-        original_name=(file.name or "")[-255:],
+        original_name=display_name(file.name),
         size=file.size,
         content_type=content_type,
         sha256=sha256,
         uploaded_by=by,
     )
-    # The stored name is random (models.document_path); the suffix follows the content.
+    # Stored under kind, reference and a random part with the sniffed suffix
+    # (models.document_path); the uploader's name is never used.
     document.file.save(f"upload{suffix}", file, save=False)
     try:
         document.save()
@@ -85,7 +87,7 @@ def document_upload(
         )
     except BaseException:
         # Nothing half-done: a refused or failed upload leaves no file behind.
-        private_storage.delete(document.file.name)
+        documents_storage.delete(document.file.name)
         raise
     return document
 
@@ -102,7 +104,7 @@ def document_delete(*, document: Document, by: User) -> None:
     document.delete()
     stale.mark_stale([application.pk])
     # The file goes only once the row is gone for good: a rolled-back delete keeps both.
-    transaction.on_commit(lambda: private_storage.delete(name))
+    transaction.on_commit(lambda: documents_storage.delete(name))
     audit.record(
         actor=by,
         action="delete",

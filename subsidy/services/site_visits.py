@@ -15,11 +15,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from subsidy import audit
+from subsidy.file_names import display_name
 from subsidy.files import check_photo, sha256_of
-from subsidy.models import Application, SiteVisit, SiteVisitPhoto, private_storage
+from subsidy.models import Application, SiteVisit, SiteVisitPhoto
 from subsidy.photos import read_exif
 from subsidy.services.applications import lock_with
 from subsidy.services.inputs import _full_clean
+from subsidy.storage import documents_storage
 from subsidy.workflow.payloads import checklist_answers
 from subsidy.workflow.transitions import CHECKLIST_ITEMS, Transition, require_state, resolve
 
@@ -58,7 +60,7 @@ def _store_photo(visit: SiteVisit, by: User, file: UploadedFile) -> SiteVisitPho
     exif = read_exif(file, ZoneInfo(settings.TIME_ZONE))
     photo = SiteVisitPhoto(
         visit=visit,
-        original_name=(file.name or "")[-255:],
+        original_name=display_name(file.name),
         size=file.size,
         content_type=content_type,
         sha256=sha256_of(file),
@@ -68,12 +70,13 @@ def _store_photo(visit: SiteVisit, by: User, file: UploadedFile) -> SiteVisitPho
         has_exif_location=exif.has_location,
         uploaded_by=by,
     )
-    # The stored name is random (models.site_visit_photo_path); the suffix follows the content.
+    # Stored under the reference and a random part with the sniffed suffix
+    # (models.site_visit_photo_path); the uploader's name is never used.
     photo.file.save(f"photo{suffix}", file, save=False)
     try:
         photo.save()
     except BaseException:
-        private_storage.delete(photo.file.name)
+        documents_storage.delete(photo.file.name)
         raise
     return photo
 
@@ -91,7 +94,7 @@ def _photo_changes(photo: SiteVisitPhoto) -> dict:
 def _remove_files(photos: list[SiteVisitPhoto]) -> None:
     """Nothing half-done: a failed record or upload leaves no file behind."""
     for photo in photos:
-        private_storage.delete(photo.file.name)
+        documents_storage.delete(photo.file.name)
 
 
 @transaction.atomic

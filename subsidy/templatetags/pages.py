@@ -1,7 +1,9 @@
-"""Page parts shared by every area: the error summary."""
+"""Page parts shared by every area: the error summary, a select's options."""
 
 from django import template
-from django.forms import BaseForm, BaseFormSet
+from django.forms import BaseForm, BaseFormSet, BoundField
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -19,3 +21,19 @@ def error_summary(*forms: BaseForm | BaseFormSet | None) -> dict:
         elif item is not None and item.is_bound and item.errors:
             with_errors.append(item)
     return {"forms_with_errors": with_errors, "formset_errors": formset_errors}
+
+
+@register.filter
+def select_options(field: BoundField) -> str:
+    """A select's <option>s, the field's current value selected: joined here in one pass, since
+    the workbench's filters list some hundred options on every page and the template's loop
+    cost a tenth of the page (docs/benchmarks.md, "Officers' pages")."""
+    current = str(field.value()) if field.value() is not None else ""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if str(value) == current else "", text)
+            for value, text in field.field.choices
+        ),
+    )

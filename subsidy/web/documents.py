@@ -11,9 +11,10 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.errors import ServiceError
-from subsidy import files, selectors
+from subsidy import file_names, files, selectors
 from subsidy.choices import DocumentKind
 from subsidy.services import documents as document_services
+from subsidy.services import reads
 from subsidy.web.applications import application_or_404, document_kinds, posted
 from subsidy.web.machines import read_only
 
@@ -93,10 +94,20 @@ def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResp
 @login_required
 def document_download(request: HttpRequest, document_pk: int) -> FileResponse:
     """The file, to those who may see its application (the API download's check)."""
-    document = get_object_or_404(selectors.documents_visible_to(request.user), pk=document_pk)
+    document = get_object_or_404(
+        selectors.documents_visible_to(request.user).select_related("application"),
+        pk=document_pk,
+    )
+    reads.staff_read(
+        by=request.user,
+        object_type="document",
+        object_id=document.pk,
+        application_id=document.application_id,
+        kind=document.kind,
+    )
     return files.file_response(
         document.file,
         content_type=document.content_type,
-        name=document.original_name or f"document-{document.pk}",
+        name=file_names.served_document_name(document),
         inline=False,
     )

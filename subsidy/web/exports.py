@@ -16,6 +16,7 @@ from config.errors import ServiceError
 from subsidy import files
 from subsidy.exports import records
 from subsidy.models import Export
+from subsidy.services import reads
 
 from .office import staff_only
 
@@ -28,7 +29,9 @@ def _row(export: Export) -> dict:
     """What the page shows of one export, and whether its status still changes."""
     return {
         "export": export,
-        "working": export.status in (Export.Status.QUEUED, Export.Status.RUNNING),
+        # A streamed CSV's record is finished by its own response, never by a job to watch.
+        "working": not export.streamed
+        and export.status in (Export.Status.QUEUED, Export.Status.RUNNING),
         "expired": records.is_expired(export),
         "reason": records.failure_text(export),
         "filters": [
@@ -113,6 +116,7 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse | FileRespons
             {"export": export, "detail": error.detail},
             status=error.status,
         )
+    reads.staff_read(by=request.user, object_type="export", object_id=export.pk)
     return files.file_response(
         export.file,
         content_type=records.CONTENT_TYPES[export.format],

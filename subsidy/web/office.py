@@ -27,13 +27,14 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.roles import APPROVER, VERIFIER
 from config.errors import ServiceError
-from subsidy import files, regions, selectors
+from subsidy import file_names, files, regions, selectors
 from subsidy import signals as officer_signals
 from subsidy.access import applications_visible_to, sees_everything
 from subsidy.engine import rules
-from subsidy.filters import ApplicationFilter
+from subsidy.filters import ApplicationFilter, QueueFilter
 from subsidy.findings import finding_detail
 from subsidy.models import Application, Document, Programme, SiteVisit, SiteVisitPhoto
+from subsidy.services import reads
 from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow import actions as workflow
 from subsidy.workflow import transitions
@@ -45,6 +46,8 @@ from .paging import OrderedUnion
 User = get_user_model()
 S = Application.Status
 PAGE_SIZE = 25
+# A filtered or searched list is counted exactly up to this many pages; past it, "more than".
+COUNTED_PAGES = 2
 
 # Column -> the order it sorts by; "-" first is descending. Ties go by id, so pages are stable.
 SORTS = {
@@ -131,6 +134,13 @@ def _filtered(filterset: ApplicationFilter) -> bool:
     return any(value not in (None, "", []) for value in filterset.form.cleaned_data.values())
 
 
+def _count_limit(page: str | None) -> int:
+    """How far a filtered list is counted: COUNTED_PAGES pages, and always past the page asked
+    for, so that its "next" link is known."""
+    number = int(page) if page and page.isascii() and page.isdigit() and len(page) < 7 else 1
+    return max(COUNTED_PAGES, number + 1) * PAGE_SIZE
+
+
 @staff_only
 def workbench(request: HttpRequest) -> HttpResponse:
     """`/office/`: the user's queue, filtered, searched, sorted and counted per status."""
@@ -141,7 +151,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     counts = Counter()  # per status, of the whole queue (the filters' shortcuts)
     for part in queue:
         counts.update(dict(part.order_by().values_list("status").annotate(n=Count("pk"))))
-    filterset = ApplicationFilter(params, queryset=base, request=request)
+    filterset = QueueFilter(params, queryset=base, request=request)
     valid = filterset.is_valid()
     parts = [filterset.filter_queryset(part) for part in queue] if valid else [base.none()]
     sort = params.get("sort") if params.get("sort") in SORTS else DEFAULT_SORT
@@ -151,8 +161,10 @@ def workbench(request: HttpRequest) -> HttpResponse:
         related=("company", "programme", "case_officer"),
         # A row shows none of these: the breakdown alone is a JSON document per machine.
         defer=("breakdown", "company_snapshot", "checklist", "findings"),
-        # Unfiltered, the list is the whole queue: its count is known.
+        # Unfiltered, the list is the whole queue: its count is known. Filtered, it is counted
+        # up to a few pages past the one asked for ("more than N match").
         count=sum(counts.values()) if valid and not _filtered(filterset) else None,
+        count_limit=_count_limit(params.get("page")),
     )
     page = Paginator(rows, PAGE_SIZE).get_page(params.get("page"))
     today = timezone.localdate()
@@ -416,13 +428,23 @@ def case(request: HttpRequest, pk: int) -> HttpResponse:
 def document(request: HttpRequest, pk: int) -> FileResponse:
     """A document shown inline beside its machine (framed by the case page only)."""
     found = get_object_or_404(
-        selectors.documents_visible_to(request.user).only("file", "content_type", "original_name"),
+        selectors.documents_visible_to(request.user)
+        .select_related("application")
+        .only("file", "content_type", "kind", "application__reference"),
         pk=pk,
+    )
+    reads.staff_read(
+        by=request.user,
+        object_type="document",
+        object_id=found.pk,
+        application_id=found.application_id,
+        inline=True,
+        kind=found.kind,
     )
     return files.file_response(
         found.file,
         content_type=found.content_type,
-        name=found.original_name or f"document-{found.pk}",
+        name=file_names.served_document_name(found),
         inline=True,
     )
 

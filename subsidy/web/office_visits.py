@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ServiceError
-from subsidy import files, selectors
+from subsidy import file_names, files, selectors
 from subsidy.models import Application
+from subsidy.services import reads
 from subsidy.services import site_visits as site_visit_services
 from subsidy.workflow import transitions
 
@@ -118,14 +119,21 @@ def site_visit_photo_add(request: HttpRequest, pk: int, visit_pk: int) -> HttpRe
 def site_visit_photo(request: HttpRequest, pk: int) -> FileResponse:
     """A site photo shown in the page, to programme staff only (the API download's check)."""
     photo = get_object_or_404(
-        selectors.site_visit_photos_visible_to(request.user).only(
-            "file", "content_type", "original_name"
-        ),
+        selectors.site_visit_photos_visible_to(request.user)
+        .select_related("visit__application")
+        .only("file", "content_type", "visit__application__reference"),
         pk=pk,
+    )
+    reads.staff_read(
+        by=request.user,
+        object_type="site_photo",
+        object_id=photo.pk,
+        application_id=photo.visit.application_id,
+        inline=True,
     )
     return files.file_response(
         photo.file,
         content_type=photo.content_type,
-        name=photo.original_name or f"photo-{photo.pk}",
+        name=file_names.served_photo_name(photo),
         inline=True,
     )

@@ -29,6 +29,7 @@ class OrderedUnion:
         related: Sequence[str] = (),
         count: int | None = None,
         defer: Sequence[str] = (),
+        count_limit: int | None = None,
     ) -> None:
         if not parts:
             raise ValueError("OrderedUnion needs at least one queryset")
@@ -38,10 +39,24 @@ class OrderedUnion:
         self.defer = tuple(defer)  # columns a page never shows (large JSON, say)
         self.model = parts[0].model
         self._count = count  # when the caller knows it already
+        # Count no further than this: a wide filter's exact count reads every match, and grows
+        # with the programme; a count that stops at the limit costs about the same at any size.
+        self.count_limit = count_limit
+        self.count_is_bounded = False  # True once the count stopped at count_limit + 1
 
     def count(self) -> int:
         if self._count is None:
-            self._count = sum(part.count() for part in self.parts)
+            if self.count_limit is None:
+                self._count = sum(part.count() for part in self.parts)
+            else:
+                beyond = self.count_limit + 1
+                found = 0
+                for part in self.parts:
+                    found += part[: beyond - found].count()  # COUNT(*) of a LIMITed subquery
+                    if found >= beyond:
+                        break
+                self._count = min(found, beyond)
+                self.count_is_bounded = self._count == beyond
         return self._count
 
     def __len__(self) -> int:

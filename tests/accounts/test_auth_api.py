@@ -1,6 +1,7 @@
 """Registration, tokens and /me: what an IKM owner's phone or an integration sees."""
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import translation
@@ -74,6 +75,8 @@ def test_register_creates_an_applicant_speaking_indonesian(api) -> None:
 
 def test_registered_user_can_get_a_token_and_see_itself_as_applicant(api) -> None:
     register(api)
+    # Once the address is verified (tests/accounts/test_unverified_log_in.py: not before).
+    EmailAddress.objects.filter(email="sari@example.test").update(verified=True)
 
     response = api.post(TOKEN, {"username": "sari", "password": STRONG_PASSWORD}, format="json")
     api.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")

@@ -1,9 +1,12 @@
 """One application from registration to disbursement, through the API only."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -47,6 +50,9 @@ def test_application_from_registration_to_disbursement_through_the_api():
         format="json",
     )
     assert response.status_code == 201, response.content
+    # The link mailed to the address verifies it; only then is there a token.
+    link = re.search(r"/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
+    assert Client().post(link).status_code == 302
     owner = _token_client("sari", "Batik-Solo-2026")
     assert owner.get("/api/v1/me/").json()["roles"] == ["applicant"]
 

@@ -379,7 +379,10 @@ def test_upload_then_download_the_same_bytes(applicant, company):
     assert uploaded["size"] == len(content)
     assert [d["id"] for d in listed] == [uploaded["id"]]
     assert b"".join(download.streaming_content) == content
-    assert 'filename="faktur.pdf"' in download["Content-Disposition"]
+    # Served under a name of ours (kind, application, document), never the uploader's.
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="faktur-pajak-permohonan-{application.pk}-{uploaded["id"]}.pdf"'
+    )
 
 
 def test_a_document_may_belong_to_an_item_of_its_application(applicant, company):

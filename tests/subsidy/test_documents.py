@@ -1,17 +1,19 @@
 """Uploaded documents: accepted by content, size-limited, stored privately under random names."""
 
 import hashlib
+import os
+import re
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils.functional import empty
 
 from config.errors import ServiceError
-from subsidy.models import Application, AuditEntry, Document, private_storage
+from subsidy.models import Application, AuditEntry, Document
 from subsidy.services import applications as application_services
 from subsidy.services import documents as document_services
+from subsidy.storage import documents_storage
 from subsidy.workflow import actions as workflow
 from tests.factories import ProgrammeFactory
 from tests.utils import PDF_BYTES, complete_application, item_data
@@ -23,17 +25,6 @@ PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x0
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
 ZIP_BYTES = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 30
 TEXT_BYTES = b"Faktur No. INV/001\nJumlah: Rp 100.000.000\n"
-
-
-@pytest.fixture(autouse=True)
-def _storage_follows_settings():
-    """private_storage reads PRIVATE_MEDIA_ROOT once; let it read this test's folder.
-
-    (Until models.py resets it on setting_changed, see the issue note.)
-    """
-    private_storage._wrapped = empty
-    yield
-    private_storage._wrapped = empty
 
 
 def upload(name: str, content: bytes) -> SimpleUploadedFile:
@@ -134,14 +125,18 @@ def test_a_document_is_stored_privately_under_a_random_name(applicant, draft, se
         application=draft,
         by=applicant,
         kind="invoice",
-        file=upload("Faktur CV Maju Jaya rahasia.pdf", PDF_BYTES),
+        file=upload("Tagihan CV Maju Jaya rahasia.pdf", PDF_BYTES),
     )
     path = Path(document.file.path)
     root = Path(settings.PRIVATE_MEDIA_ROOT)
     assert path.is_relative_to(root)
     assert files_under(root) == [path]
+    # Kind, application and a random part: nothing of the uploader's name.
+    assert re.fullmatch(
+        rf"documents/faktur-permohonan-{draft.pk}-[0-9a-f]{{16}}\.pdf", document.file.name
+    )
     assert "rahasia" not in document.file.name.lower()
-    assert "faktur" not in document.file.name.lower()
+    assert "tagihan" not in document.file.name.lower()
     # Nowhere a web server serves files from.
     for served in (settings.STATIC_ROOT, getattr(settings, "MEDIA_ROOT", "") or None):
         if served:
@@ -151,7 +146,7 @@ def test_a_document_is_stored_privately_under_a_random_name(applicant, draft, se
         application=draft,
         by=applicant,
         kind="invoice",
-        file=upload("Faktur CV Maju Jaya rahasia.pdf", PDF_BYTES),
+        file=upload("Tagihan CV Maju Jaya rahasia.pdf", PDF_BYTES),
     )
     assert again.file.name != document.file.name
 
@@ -279,3 +274,14 @@ def test_only_an_applicant_of_the_company_uploads_or_deletes(
     assert caught.value.code == code
     assert files_under(settings.PRIVATE_MEDIA_ROOT) == files
     assert Document.objects.filter(pk=document.pk).exists()
+
+
+def test_the_local_folder_has_no_public_url_and_follows_the_setting(applicant, draft, settings):
+    """Files are reached only through the permission-checked views: the storage refuses to
+    make a URL. It reads PRIVATE_MEDIA_ROOT at each use (each test has its own folder)."""
+    document = document_services.document_upload(
+        application=draft, by=applicant, kind="invoice", file=upload("a.pdf", PDF_BYTES)
+    )
+    with pytest.raises(ValueError, match="no URL"):
+        documents_storage.url(document.file.name)
+    assert documents_storage.location == os.path.abspath(settings.PRIVATE_MEDIA_ROOT)

@@ -13,10 +13,11 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from subsidy import formats
-from subsidy.models import Application, AuditEntry, Document, private_storage
+from subsidy.models import Application, AuditEntry, Document
 from subsidy.services import applications as application_services
 from subsidy.services import documents as document_services
 from subsidy.services import site_visits as site_visit_services
+from subsidy.storage import documents_storage
 from subsidy.workflow import actions as workflow
 from subsidy.workflow import transitions
 from tests.utils import audit_trigger_off, client_for, complete_application, jpeg, pdf_upload
@@ -136,7 +137,7 @@ def test_documents_are_named_by_kind_id_and_content_never_by_the_upload_name(aud
 
 def test_a_document_whose_content_is_no_longer_pdf_gets_no_pdf_suffix(auditor, case):
     document = Document.objects.filter(application=case).first()
-    with private_storage.open(document.file.name, "wb") as stored:
+    with documents_storage.open(document.file.name, "wb") as stored:
         stored.write(b"<script>alert(1)</script>")
 
     _, archive = _download(auditor, case)
@@ -301,7 +302,7 @@ def test_the_breakdown_has_a_row_per_machine_with_the_engines_figures(auditor, c
 
 def test_a_missing_file_is_left_out_and_named_in_the_summary(auditor, case):
     document = Document.objects.filter(application=case, kind="invoice").last()
-    private_storage.delete(document.file.name)
+    documents_storage.delete(document.file.name)
 
     _, archive = _download(auditor, case)
 
@@ -319,8 +320,8 @@ def test_a_big_document_is_copied_without_holding_it_in_memory(auditor, applican
     block = b"%PDF-1.4\n" + bytes(range(256)) * 4096  # about 1 MiB, starts as a PDF
     size = 50 * MiB
     digest = hashlib.sha256()
-    name = private_storage.save("documents/big/scan.pdf", ContentFile(b""))
-    with private_storage.open(name, "wb") as target:
+    name = documents_storage.save("documents/big/scan.pdf", ContentFile(b""))
+    with documents_storage.open(name, "wb") as target:
         written = 0
         while written < size:
             piece = block[: size - written]

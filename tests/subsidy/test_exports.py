@@ -14,7 +14,7 @@ from subsidy.api.exports import FILTER_PROPERTIES
 from subsidy.exports import jobs, records, rows
 from subsidy.filters import ApplicationFilter
 from subsidy.models import Application, Export
-from subsidy.models import get_private_storage as storage
+from subsidy.storage import get_documents_storage as storage
 from tests.subsidy.test_api_permissions import in_state
 from tests.utils import client_for
 

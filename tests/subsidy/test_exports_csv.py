@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.test import Client
 from django.utils import timezone
 
 from subsidy.exports import rows, stream
-from subsidy.models import Application, Company, MachineItem
+from subsidy.models import Application, AuditEntry, Company, Export, MachineItem
 from tests.factories import CompanyFactory, MachineItemFactory, ProgrammeFactory, UserFactory
 from tests.subsidy.test_api_permissions import in_state
 from tests.utils import client_for
@@ -255,8 +256,57 @@ def test_the_file_counts_its_rows_and_hashes_its_bytes(auditor, cases, caplog):
     with caplog.at_level(logging.INFO, logger="subsidy.exports.stream"):
         text = download(auditor, APPLICATIONS_URL, "?status=draft")
     digest = hashlib.sha256(text.encode()).hexdigest()
-    assert f"user {auditor.pk}, filters 'status=draft': 1 rows" in caplog.text
+    assert f"of applications by user {auditor.pk}: 1 rows" in caplog.text
     assert digest in caplog.text
+
+
+def test_every_streamed_csv_is_an_export_record_and_an_audit_entry(auditor, verifier, cases):
+    """PAGES.md: every export is recorded (who, when, filters, rows, SHA-256), streamed ones
+    too; auditors see the record among the exports, and the audit trail holds it."""
+    text = download(verifier, ITEMS_URL, "?status=draft&province=31")
+    data = text.encode()
+
+    export = Export.objects.get()
+    assert (export.created_by, export.kind, export.format) == (verifier, "items", "csv")
+    assert export.streamed and export.status == Export.Status.DONE and export.progress == 100
+    assert export.filters == {"status": ["draft"], "province": "31"}
+    assert export.rows == len(records(text)) and export.size == len(data)
+    assert export.sha256 == hashlib.sha256(data).hexdigest()
+    entry = AuditEntry.objects.get(object_type="export", object_id=export.pk)
+    assert (entry.actor, entry.action) == (verifier, "export")
+    assert entry.changes["streamed"] == [None, True]
+    # The auditor sees it; there is no file to download, and the API says so.
+    listed = client_for(auditor).get("/api/v1/exports/").json()["results"]
+    assert [(e["id"], e["streamed"], e["download_url"]) for e in listed] == [
+        (export.pk, True, None)
+    ]
+    refused = client_for(verifier).get(f"/api/v1/exports/{export.pk}/download/")
+    assert refused.status_code == 409
+    browser = Client()
+    browser.force_login(auditor)
+    page = browser.get("/office/exports/")
+    assert page.status_code == 200
+    assert "Dialirkan langsung kepada yang meminta; salinannya tidak disimpan." in page.text
+    assert export.sha256 in page.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_download_cut_short_is_recorded_as_stopped(auditor, cases):
+    response = client_for(auditor).get(APPLICATIONS_URL)
+    next(iter(response.streaming_content))  # the BOM and header left; then the client went away
+    response.close()  # what the server does then: the file's generator is closed first
+
+    export = Export.objects.get()
+    assert export.status == Export.Status.FAILED
+    assert export.failure == Export.Failure.STOPPED
+    assert export.sha256 == ""
+
+
+def test_a_refused_filter_records_nothing(auditor, cases):
+    response = client_for(auditor).get(APPLICATIONS_URL + "?status=nonsense")
+    assert response.status_code == 400
+    assert not Export.objects.exists()
+    assert not AuditEntry.objects.filter(object_type="export").exists()
 
 
 @pytest.mark.postgres

@@ -16,7 +16,7 @@ from subsidy import tasks
 from subsidy.demo.seeding import seed_demo
 from subsidy.exports import records
 from subsidy.models import Application, Export
-from subsidy.models import get_private_storage as storage
+from subsidy.storage import get_documents_storage as storage
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

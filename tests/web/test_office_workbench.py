@@ -98,6 +98,10 @@ def test_filter_by_province_narrows_the_list(client, auditor, programme):
     placed_case(programme, name="CV Bali", province="51", regency="51.71")
     body = shown(client, auditor, "?province=51")
     assert "CV Bali" in body and "CV Jawa Tengah" not in body
+    # The filter keeps its choice on the page, and only that one.
+    assert '<option value="51" selected>Bali</option>' in body
+    assert '<option value="33" selected>' not in body
+    assert '<option value="" selected>Semua</option>' not in body.split('name="province"')[1][:200]
 
 
 def test_filter_by_status_narrows_the_list(client, auditor, owned):
@@ -234,3 +238,58 @@ def test_signals_and_findings_filters(client, auditor, programme, applicant):
     assert "CV Bersih" in body and "CV Salinan A" not in body
     body = shown(client, auditor, "?has_findings=true")
     assert "CV Bersih" not in body
+
+
+def test_a_wide_filter_is_counted_a_few_pages_ahead_then_said_to_be_more(
+    client, verifier, programme, monkeypatch
+):
+    """A filtered list is counted up to COUNTED_PAGES pages (and one past the page asked for),
+    so that its count costs the same in a programme of any size; past that it says "more
+    than", and every case is still reached by paging on, each once."""
+    from subsidy.web import office
+
+    monkeypatch.setattr(office, "PAGE_SIZE", 2)
+    monkeypatch.setattr(office, "COUNTED_PAGES", 2)
+    for days in range(9):
+        case = placed_case(programme, status=S.SUBMITTED, days=days, province="33")
+        if days % 3 == 0:  # the verifier's own: the queue's second part
+            case.status, case.case_officer = S.UNDER_REVIEW, verifier
+            case.save(update_fields=["status", "case_officer"])
+    placed_case(programme, status=S.SUBMITTED, province="51")
+
+    first = shown(client, verifier, "?province=33")
+    assert "Lebih dari 4 kasus cocok" in first
+    assert "Halaman 1<" in first and "page=2" in first
+    # Page 4 counts to 10: the nine cases, exactly, and the pages are numbered again.
+    fourth = shown(client, verifier, "?province=33&page=4")
+    assert "9 kasus cocok." in fourth and "Halaman 4 dari 5" in fourth
+    assert len(_pages(client, verifier, "province=33")) == 9
+    # Unfiltered, the count is the queue's (the status counts), never bounded.
+    assert "10 kasus cocok." in shown(client, verifier)
+
+
+def test_a_page_number_too_large_to_count_to_is_the_first_page(client, verifier, programme):
+    placed_case(programme, status=S.SUBMITTED, province="33")
+    body = shown(client, verifier, "?province=33&page=99999999999999999999999")
+    assert "1 kasus cocok." in body
+
+
+@pytest.mark.parametrize("search", ["Keramik", "keramik", "RMP-", "8000000000001", "tidak ada"])
+def test_the_workbench_search_finds_exactly_the_api_s_rows(programme, search):
+    """QueueFilter only changes how the database tests a company (probed per row rather than
+    hashed): the rows are ApplicationFilter's."""
+    from django.http import QueryDict
+
+    from subsidy.filters import ApplicationFilter, QueueFilter
+
+    for number, name in enumerate(["CV Keramik Kasongan", "PT Logam Jaya", "UD Keramik Plered"]):
+        placed_case(programme, status=S.SUBMITTED, name=name, nib=f"8{number:012d}")
+    params = QueryDict(f"search={search}")
+    everything = Application.objects.all()
+
+    api = set(ApplicationFilter(params, queryset=everything).qs.values_list("pk", flat=True))
+    queue = set(QueueFilter(params, queryset=everything).qs.values_list("pk", flat=True))
+
+    assert api == queue
+    expected = {"Keramik": 2, "keramik": 2, "RMP-": 3, "8000000000001": 1, "tidak ada": 0}
+    assert len(api) == expected[search]
