@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test install install-dev migrate demo serve worker beat schema bench messages screenshots clean
+.PHONY: run test install install-dev migrate demo serve worker beat schema bench load messages screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -70,6 +70,12 @@ bench: install-dev
 	$(BIN)/python bench/audit_trail.py
 	$(BIN)/python bench/notices.py
 	$(BIN)/python bench/api_list.py
+
+# The deadline-rush load test (docs/benchmarks.md "Load: deadline rush"): gunicorn, a Celery
+# worker and locust on 127.0.0.1 against a fresh PostgreSQL database ikm_load and Redis db 5,
+# for LOAD_DURATION seconds (90) with LOAD_USERS users (30); needs both servers running.
+load: install-dev
+	bench/load/run.sh
 
 # Phone-width PNGs of the applicant's pages into docs/screenshots/, from the running demo
 # (`make run` in another terminal; BASE_URL=http://127.0.0.1:8000 by default; needs /usr/bin/chromium).
