@@ -187,7 +187,9 @@ def programme_update(
     """Change a programme; a change the computation reads recomputes every open application."""
     require_superuser(by)
     # The budget check must see every approval: approvals lock this row too.
-    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    # NO KEY, as approvals: they exclude each other, but a submission's foreign-key check at
+    # COMMIT (FOR KEY SHARE) is let through (workflow.actions.application_approve).
+    programme = Programme.objects.select_for_update(no_key=True).get(pk=programme.pk)
     year_before = programme.year
     before = audit.snapshot(programme, PROGRAMME_FIELDS)
     rates_before = _rates_plain(programme)

@@ -332,8 +332,12 @@ def approval_refusal_error(
 def application_approve(*, application: Application, by: User, comment: str = "") -> Application:
     # The programme row lock orders every approval: the check and the reservation are one
     # step. It is taken before the application's row, in the order programme_update takes
-    # them (programme, then its open applications), so the two cannot deadlock.
-    programme = Programme.objects.select_for_update().get(pk=application.programme_id)
+    # them (programme, then its open applications), so the two cannot deadlock. NO KEY: it
+    # still excludes every other approval and programme change, but not the foreign-key
+    # check (FOR KEY SHARE) a submission makes on the programme at COMMIT while holding the
+    # audit trail's head, which this approval waits for next (a deadlock the deadline rush
+    # found, tests/subsidy/test_workflow_concurrency.py).
+    programme = Programme.objects.select_for_update(no_key=True).get(pk=application.programme_id)
     application, t, _affected = _begin(application, by, "approve")
     require_state(t, application)
     available = programme.budget - programme_spent(programme.pk)

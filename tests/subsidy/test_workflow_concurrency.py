@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from accounts.roles import APPLICANT, APPROVER, FINANCE, VERIFIER
@@ -402,4 +402,42 @@ def test_approving_does_not_deadlock_with_a_programme_change(monkeypatch):
     assert run_in_threads(3, work) == ["ok", "ok", "released"]
     case.refresh_from_db()
     assert case.status == S.APPROVED
+    assert audit.verify().intact
+
+
+def test_a_submission_committing_while_an_approval_holds_the_programme_does_not_deadlock():
+    """The deadline rush's deadlock (docs/benchmarks.md, "Load: deadline rush"): a submission
+    updates its row twice, so PostgreSQL checks its deferred foreign keys again at COMMIT,
+    taking FOR KEY SHARE on the programme row, while it holds the audit chain's head; an
+    approval holds the programme and waits for that head. The approval locks the programme
+    FOR NO KEY UPDATE, which serialises approvals and programme changes but lets a foreign
+    key check through."""
+    programme = ProgrammeFactory(required_documents=[])
+    applicant = UserFactory(roles=[APPLICANT])
+    approver = UserFactory(roles=[APPROVER])
+    draft = application_services.application_create(
+        by=applicant, programme=programme, company=CompanyFactory(members=[applicant])
+    )
+    application_services.item_create(application=draft, by=applicant, **item_data())
+    (case,) = recommended_cases(programme, 1)
+    # Not the programme's first submission: that one locks the programme to make its counter.
+    ReferenceCounter.objects.create(programme=programme)
+    submitted, release = threading.Event(), threading.Event()
+
+    def work(index: int) -> str:
+        if index == 0:  # submits, holds the trail's head until released, then commits
+            with transaction.atomic():
+                workflow.application_submit(application=draft, by=applicant)
+                submitted.set()
+                release.wait(timeout=20)
+            return "ok"
+        submitted.wait(timeout=20)
+        if index == 1:  # takes the programme, then waits for the head
+            return outcome(lambda: workflow.application_approve(application=case, by=approver))
+        assert wait_for_a_lock_wait(), "the approval never waited for the trail's head"
+        release.set()
+        return "released"
+
+    assert run_in_threads(3, work) == ["ok", "ok", "released"]
+    assert set(Application.objects.values_list("status", flat=True)) == {S.SUBMITTED, S.APPROVED}
     assert audit.verify().intact
