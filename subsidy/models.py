@@ -717,6 +717,10 @@ class Export(models.Model):
     total = models.PositiveBigIntegerField(null=True, blank=True)
     # Each claim by a worker counts one; a job past its last attempt is failed, not run again.
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The queue message (Celery task id) whose run holds the claim. The broker hands a message
+    # to one worker at a time, so the same message delivered again means its run died: it
+    # takes the export over at once, without waiting for the heartbeat to go stale.
+    claimed_by = models.CharField(max_length=64, blank=True)
     file = models.FileField(
         storage=get_private_storage, upload_to=export_path, max_length=200, blank=True
     )

@@ -3,7 +3,6 @@
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.db import OperationalError
 
 from subsidy.engine import computation
@@ -101,10 +100,12 @@ def mail_audit_anchor() -> int:
     return audit_anchors.audit_anchor_mail()
 
 
-# Late acks and a requeue when the worker process dies: a killed export runs again. Its claim
-# (subsidy/exports/jobs.py) counts attempts, so one that kills its worker every time is failed
-# after the last rather than redelivered for ever; another delivery while it runs is "busy" and
-# tries again once a dead worker's heartbeat would be stale.
+# Late acks and a requeue when the worker process dies: a killed export runs again, and its
+# message, delivered again, takes the claim over at once (subsidy/exports/jobs.py). The claim
+# counts attempts, so one that kills its worker every time is failed after the last rather
+# than redelivered for ever. Any other message for an export a live run is writing does
+# nothing: no retry timed against the heartbeat; a run that dies without its message coming
+# back is found by sweep_exports once its heartbeat is stale.
 @shared_task(
     bind=True,
     acks_late=True,
@@ -112,14 +113,10 @@ def mail_audit_anchor() -> int:
     ignore_result=True,
     soft_time_limit=3600,
     time_limit=3700,
-    max_retries=5,
 )
 def run_export(self, export_id: int) -> str:
     """Write one background export (CSV or XLSX) to the private storage, with its progress."""
-    outcome = export_jobs.run_export(export_id)
-    if outcome == "busy":
-        raise self.retry(countdown=settings.EXPORT_STALE_SECONDS + 1)
-    return outcome
+    return export_jobs.run_export(export_id, delivery=self.request.id or "")
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)

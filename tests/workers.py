@@ -41,6 +41,7 @@ class RealWorker:
             "DATABASE_URL": url,
             "REDIS_URL": os.environ["REDIS_URL"],
             "TEST_EMAIL_FILE_PATH": str(self.mail_dir),
+            "TEST_WORKER_QUEUE": self.queue,
             "PYTHONUNBUFFERED": "1",
         }
 

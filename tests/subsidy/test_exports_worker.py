@@ -134,8 +134,8 @@ def test_a_killed_pool_process_has_its_job_redelivered_and_finished(
     real_worker, auditor_with_cases, monkeypatch, settings
 ):
     """Late acks with reject-on-worker-lost: the worker's main process survives its pool
-    process and queues the job again; the new run waits until the dead one's heartbeat is stale,
-    then takes the export over."""
+    process and queues the job again; the same message delivered again takes the export over at
+    once, though the dead run's heartbeat is still fresh (no wait timed against it, no sweep)."""
     monkeypatch.setenv("EXPORT_STALE_SECONDS", "3")
     settings.EXPORT_STALE_SECONDS = 3
     monkeypatch.setenv("EXPORT_TEST_ROW_DELAY", "0.1")
