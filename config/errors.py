@@ -24,6 +24,7 @@ STATUS_BY_CODE = {
     "export_expired": 410,
     "throttled": 429,
     "locked_out": 429,
+    "unavailable": 503,
 }
 
 
