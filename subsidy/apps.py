@@ -8,4 +8,4 @@ class SubsidyConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the Celery tasks in every process, so subsidy.jobs finds them by name.
-        from subsidy import tasks  # noqa: F401
+        from subsidy import checks, tasks  # noqa: F401

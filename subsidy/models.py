@@ -286,6 +286,10 @@ class Application(models.Model):
     # Bumped by every change the results depend on; a computation stores its results only
     # if the version it read is still current, so the last change always wins.
     data_version = models.PositiveIntegerField(default=0)
+    # When the stale results' computation was last queued: still stale long after it, the
+    # beat job requeue_stale_computations queues it again (a lost message, a broker that was
+    # down, a killed worker).
+    compute_queued_at = models.DateTimeField(null=True, blank=True)
     approved_amount = models.BigIntegerField(null=True, blank=True)
     disbursed_amount = models.BigIntegerField(null=True, blank=True)
     transfer_reference = models.CharField(
@@ -318,6 +322,12 @@ class Application(models.Model):
                 fields=["status", "status_changed_at", "id"],
                 include=["case_officer", "company"],
                 name="application_queue",
+            ),
+            # The beat job's search for stale results reads only the stale rows.
+            models.Index(
+                fields=["compute_queued_at"],
+                condition=Q(computed_at__isnull=True),
+                name="application_stale",
             ),
         ]
 

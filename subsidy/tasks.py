@@ -3,9 +3,10 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
-from subsidy.engine import computation
+from subsidy.engine import computation, stale
 from subsidy.exports import jobs as export_jobs
 from subsidy.notices import compose as notices
 from subsidy.notices import delivery
@@ -31,10 +32,27 @@ def compute_application(application_id: int) -> int:
     return computation.compute_applications([application_id])
 
 
-@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900, **_COMPUTE_RETRY)
+# A programme's recompute is queued as chunk jobs of settings.RECOMPUTE_CHUNK_SIZE
+# applications, each storing its own: a killed worker costs one chunk (redelivered, or queued
+# again by requeue_stale_computations), never the rest of the programme.
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
 def recompute_programme(programme_id: int) -> int:
-    """Recompute every open application of a programme after its settings changed."""
-    return computation.recompute_programme(programme_id)
+    """Queue the recompute of a programme's stale open applications, a chunk per job."""
+    return stale.queue_in_chunks(stale.programme_stale_ids(programme_id))
+
+
+@shared_task(
+    acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=360, **_COMPUTE_RETRY
+)
+def compute_chunk(application_ids: list[int]) -> int:
+    """Compute those of these applications whose results are still stale."""
+    return computation.compute_stale(application_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
+def requeue_stale_computations() -> int:
+    """Beat, every minute: queue again computations still stale long after they were queued."""
+    return len(stale.requeue_stale_computations())
 
 
 # The hard limit (90 s) is below the claim's lease (settings.NOTICE_LEASE_SECONDS, 120 s): a
@@ -111,8 +129,8 @@ def mail_audit_anchor() -> int:
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
-    soft_time_limit=3600,
-    time_limit=3700,
+    soft_time_limit=settings.EXPORT_SOFT_TIME_LIMIT,
+    time_limit=settings.EXPORT_TIME_LIMIT,
 )
 def run_export(self, export_id: int) -> str:
     """Write one background export (CSV or XLSX) to the private storage, with its progress."""
