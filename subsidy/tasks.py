@@ -28,8 +28,9 @@ _COMPUTE_RETRY = {
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150, **_COMPUTE_RETRY)
 def compute_application(application_id: int) -> int:
-    """Compute one application's refund; safe to run twice or concurrently (versioned store)."""
-    return computation.compute_applications([application_id])
+    """Compute one application's refund if still stale; safe to run twice or concurrently (the
+    store is conditional on the version read, and on the results being stale)."""
+    return computation.compute_stale([application_id])
 
 
 # A programme's recompute is queued as chunk jobs of settings.RECOMPUTE_CHUNK_SIZE
