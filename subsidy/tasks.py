@@ -39,7 +39,7 @@ def compute_application(application_id: int) -> int:
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
 def recompute_programme(programme_id: int) -> int:
     """Queue the recompute of a programme's stale open applications, a chunk per job."""
-    return stale.queue_in_chunks(stale.programme_stale_ids(programme_id))
+    return len(stale.queue_in_chunks(stale.programme_stale_ids(programme_id)))
 
 
 @shared_task(

@@ -347,11 +347,14 @@ CELERY_RESULT_EXPIRES = 3600
 # a request would also subscribe to the result backend, and with Redis down raise after its
 # reconnection retries even though the message itself was never the problem.
 CELERY_TASK_IGNORE_RESULT = True
-# Broker down: queueing after commit gives up within about two seconds (subsidy/jobs.py logs it
-# and the beat jobs queue the work again), rather than holding the request for Celery's
-# default retries.
+# Broker down: queueing after commit gives up at once when Redis refuses, within seconds when
+# it is frozen (subsidy/jobs.py logs it and the beat jobs queue the work again), rather than
+# holding the request for Celery's default retries.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    # One retry, at once: a pooled connection a Redis restart broke is replaced rather than
+    # the job left to the beat. A frozen Redis costs both tries' socket timeouts (about 6 s),
+    # then subsidy/jobs.py leaves the broker alone for 10 s.
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
@@ -372,9 +375,12 @@ if CELERY_VISIBILITY_TIMEOUT <= _LONGEST_TIME_LIMIT:
         f"task's hard time limit ({_LONGEST_TIME_LIMIT} s): Redis would hand a running task to "
         "a second worker."
     )
+# A frozen Redis (accepting connections, never answering) would hold a publish for ever: the
+# socket timeout bounds it, above the worker's 1 s BRPOP polls.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": 1.0,
+    "socket_timeout": 2.0,
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1.0
 # Celery's Django fix-up closes the database connection after every task unless told to

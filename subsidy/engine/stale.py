@@ -71,17 +71,16 @@ def mark_stale(application_ids: Iterable[int]) -> list[int]:
     return ids
 
 
-def queue_in_chunks(ids: list[int]) -> int:
+def queue_in_chunks(ids: list[int]) -> list[list[int]]:
     """Queue the computation of these applications as jobs of RECOMPUTE_CHUNK_SIZE each (each
-    computes and commits its own, so a killed worker costs one); returns the jobs queued.
+    computes and commits its own, so a killed worker costs one); returns the chunks queued
+    (not those the broker refused).
 
     Called by jobs (no transaction of theirs): the staleness they read is committed, so the
     chunks are queued at once."""
     size = settings.RECOMPUTE_CHUNK_SIZE
     chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
-    for chunk in chunks:
-        jobs.enqueue(jobs.COMPUTE_CHUNK, chunk)
-    return len(chunks)
+    return [chunk for chunk in chunks if jobs.enqueue(jobs.COMPUTE_CHUNK, chunk)]
 
 
 def programme_stale_ids(programme_id: int) -> list[int]:
@@ -99,7 +98,7 @@ def programme_stale_ids(programme_id: int) -> list[int]:
 
 def requeue_stale_computations(now: dt.datetime | None = None) -> list[int]:
     """Beat: queue again the computations of open applications still stale
-    COMPUTE_REQUEUE_SECONDS after they were queued (or never queued); returns their ids.
+    COMPUTE_REQUEUE_SECONDS after they were queued (or never queued); returns the ids queued.
 
     Queuing one twice is harmless (a chunk computes only what is still stale, and the store is
     conditional on the version read); the threshold only keeps a long queue from being queued
@@ -116,14 +115,17 @@ def requeue_stale_computations(now: dt.datetime | None = None) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:REQUEUE_LIMIT]
     )
-    for start in range(0, len(ids), 1000):
+    queued = [pk for chunk in queue_in_chunks(ids) for pk in chunk]
+    # Only what the broker took waits COMPUTE_REQUEUE_SECONDS again; the rest stays due.
+    for start in range(0, len(queued), 1000):
         Application.objects.filter(
-            pk__in=ids[start : start + 1000], computed_at__isnull=True
+            pk__in=queued[start : start + 1000], computed_at__isnull=True
         ).update(compute_queued_at=now)
     if ids:
-        logger.warning("stale computations queued again: %s application(s)", len(ids))
-        queue_in_chunks(ids)
-    return ids
+        logger.warning(
+            "stale computations queued again: %s of %s application(s)", len(queued), len(ids)
+        )
+    return queued
 
 
 def applications_sharing_claims(

@@ -32,9 +32,11 @@ def broker_down():
     }
     app.conf.update(broker_url=DEAD_BROKER, result_backend=DEAD_BROKER, task_always_eager=False)
     _reset_connections()
+    jobs.broker_back()
     yield
     app.conf.update(**saved)
     _reset_connections()
+    jobs.broker_back()
 
 
 def _ready_application(programme=None) -> Application:
@@ -83,8 +85,19 @@ def test_with_the_broker_down_a_committed_submission_answers_its_success(
     assert any("could not queue" in record.message for record in caplog.records)
 
 
-def test_enqueue_says_false_when_the_broker_refuses(db, broker_down):
+def test_enqueue_says_false_when_the_broker_refuses_then_leaves_it_alone_a_while(
+    db, broker_down, monkeypatch
+):
     assert jobs.enqueue(jobs.COMPUTE_APPLICATION, 1) is False
+
+    def must_not_publish(*args):
+        raise AssertionError("published while the broker was known to be down")
+
+    monkeypatch.setattr(app.tasks[jobs.COMPUTE_APPLICATION], "delay", must_not_publish)
+    assert jobs.enqueue(jobs.COMPUTE_APPLICATION, 2) is False
+    jobs.broker_back()
+    with pytest.raises(AssertionError, match="published"):
+        jobs.enqueue(jobs.COMPUTE_APPLICATION, 3)
 
 
 def test_the_beat_job_queues_again_only_what_stayed_stale_past_the_threshold(db, settings):
@@ -109,6 +122,17 @@ def test_the_beat_job_queues_again_only_what_stayed_stale_past_the_threshold(db,
     assert stale.requeue_stale_computations(now=later) == [waiting.pk]
     assert stale.requeue_stale_computations(now=later) == []
     assert not Application.objects.filter(computed_at__isnull=True).exists()
+
+
+def test_what_the_broker_refused_stays_due_for_the_next_beat(db, broker_down, settings):
+    programme = ProgrammeFactory()
+    lost = _ready_application(programme)
+    _stale(lost, queued_ago=settings.COMPUTE_REQUEUE_SECONDS + 1)
+    queued_at = Application.objects.get(pk=lost.pk).compute_queued_at
+
+    assert stale.requeue_stale_computations() == []
+
+    assert Application.objects.get(pk=lost.pk).compute_queued_at == queued_at
 
 
 def test_a_programme_recompute_is_queued_in_chunks_that_each_store_their_own(
