@@ -8,6 +8,9 @@ it disturbs no one; the worker is real (tests/fault_worker.py logs every computa
 
 import collections
 import datetime as dt
+import os
+import signal
+import threading
 import time
 
 import psycopg
@@ -319,3 +322,37 @@ def test_the_database_connection_dropped_mid_request_answers_503_and_writes_noth
     assert statuses == [503] * len(drafts), bodies
     assert all(body["code"] == "unavailable" and body["detail"] for body in bodies)
     assert partial == 0
+
+
+def test_a_frozen_redis_holds_a_request_seconds_not_for_ever(own_redis, db):
+    """Redis accepting connections but never answering (SIGSTOP): the publish gives up at its
+    socket timeout, and the next ones are not tried for a while; the work is left to beat."""
+    saved = use_broker("fault-frozen", own_redis.url)
+    jobs.broker_back()
+    outcomes: list[tuple[bool, float]] = []
+
+    def enqueue_twice() -> None:
+        for pk in (1, 2):
+            began = time.monotonic()
+            outcomes.append((jobs.enqueue(jobs.COMPUTE_APPLICATION, pk), time.monotonic() - began))
+
+    try:
+        assert jobs.enqueue(jobs.COMPUTE_APPLICATION, 0) is True
+        os.kill(own_redis.process.pid, signal.SIGSTOP)
+        try:
+            caller = threading.Thread(target=enqueue_twice, daemon=True)
+            caller.start()
+            caller.join(timeout=120)
+        finally:
+            os.kill(own_redis.process.pid, signal.SIGCONT)
+    finally:
+        restore_broker(saved)
+        jobs.broker_back()
+
+    assert not caller.is_alive(), "a publish to a frozen Redis never gave up"
+    (first, first_seconds), (second, second_seconds) = outcomes
+    print(
+        f"\nfault redis-frozen: first_enqueue={first} seconds={first_seconds:.2f} "
+        f"next_enqueue={second} seconds={second_seconds:.3f}"
+    )
+    assert (first, second) == (False, False)
