@@ -26,6 +26,7 @@ STATUS_BY_CODE = {
     "export_expired": 410,
     "throttled": 429,
     "locked_out": 429,
+    "unavailable": 503,
 }
 
 

@@ -12,7 +12,7 @@ class SubsidyConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the Celery tasks in every process, so subsidy.jobs finds them by name.
-        from subsidy import tasks  # noqa: F401
+        from subsidy import checks, tasks  # noqa: F401
 
         # Decompression bombs, in every process: Pillow warns past MAX_IMAGE_PIXELS (and
         # refuses past twice that); the warning is an error too, so no image that large is

@@ -283,6 +283,10 @@ class Application(models.Model):
     # Bumped by every change the results depend on; a computation stores its results only
     # if the version it read is still current, so the last change always wins.
     data_version = models.PositiveIntegerField(default=0)
+    # When the stale results' computation was last queued: still stale long after it, the
+    # beat job requeue_stale_computations queues it again (a lost message, a broker that was
+    # down, a killed worker).
+    compute_queued_at = models.DateTimeField(null=True, blank=True)
     approved_amount = models.BigIntegerField(null=True, blank=True)
     disbursed_amount = models.BigIntegerField(null=True, blank=True)
     transfer_reference = models.CharField(
@@ -332,6 +336,12 @@ class Application(models.Model):
                     "company",
                 ],
                 name="application_report",
+            ),
+            # The beat job's search for stale results reads only the stale rows.
+            models.Index(
+                fields=["compute_queued_at"],
+                condition=Q(computed_at__isnull=True),
+                name="application_stale",
             ),
         ]
 
@@ -756,6 +766,10 @@ class Export(models.Model):
     total = models.PositiveBigIntegerField(null=True, blank=True)
     # Each claim by a worker counts one; a job past its last attempt is failed, not run again.
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The queue message (Celery task id) whose run holds the claim. The broker hands a message
+    # to one worker at a time, so the same message delivered again means its run died: it
+    # takes the export over at once, without waiting for the heartbeat to go stale.
+    claimed_by = models.CharField(max_length=64, blank=True)
     file = models.FileField(
         storage=get_documents_storage, upload_to=export_path, max_length=200, blank=True
     )

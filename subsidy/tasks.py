@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from subsidy import scanning
-from subsidy.engine import computation
+from subsidy.engine import computation, stale
 from subsidy.exports import jobs as export_jobs
 from subsidy.notices import compose as notices
 from subsidy.notices import delivery
@@ -29,14 +29,32 @@ _COMPUTE_RETRY = {
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150, **_COMPUTE_RETRY)
 def compute_application(application_id: int) -> int:
-    """Compute one application's refund; safe to run twice or concurrently (versioned store)."""
-    return computation.compute_applications([application_id])
+    """Compute one application's refund if still stale; safe to run twice or concurrently (the
+    store is conditional on the version read, and on the results being stale)."""
+    return computation.compute_stale([application_id])
 
 
-@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900, **_COMPUTE_RETRY)
+# A programme's recompute is queued as chunk jobs of settings.RECOMPUTE_CHUNK_SIZE
+# applications, each storing its own: a killed worker costs one chunk (redelivered, or queued
+# again by requeue_stale_computations), never the rest of the programme.
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
 def recompute_programme(programme_id: int) -> int:
-    """Recompute every open application of a programme after its settings changed."""
-    return computation.recompute_programme(programme_id)
+    """Queue the recompute of a programme's stale open applications, a chunk per job."""
+    return len(stale.queue_in_chunks(stale.programme_stale_ids(programme_id)))
+
+
+@shared_task(
+    acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=360, **_COMPUTE_RETRY
+)
+def compute_chunk(application_ids: list[int]) -> int:
+    """Compute those of these applications whose results are still stale."""
+    return computation.compute_stale(application_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
+def requeue_stale_computations() -> int:
+    """Beat, every minute: queue again computations still stale long after they were queued."""
+    return len(stale.requeue_stale_computations())
 
 
 # The hard limit (90 s) is below the claim's lease (settings.NOTICE_LEASE_SECONDS, 120 s): a
@@ -102,25 +120,23 @@ def mail_audit_anchor() -> int:
     return audit_anchors.audit_anchor_mail()
 
 
-# Late acks and a requeue when the worker process dies: a killed export runs again. Its claim
-# (subsidy/exports/jobs.py) counts attempts, so one that kills its worker every time is failed
-# after the last rather than redelivered for ever; another delivery while it runs is "busy" and
-# tries again once a dead worker's heartbeat would be stale.
+# Late acks and a requeue when the worker process dies: a killed export runs again, and its
+# message, delivered again, takes the claim over at once (subsidy/exports/jobs.py). The claim
+# counts attempts, so one that kills its worker every time is failed after the last rather
+# than redelivered for ever. Any other message for an export a live run is writing does
+# nothing: no retry timed against the heartbeat; a run that dies without its message coming
+# back is found by sweep_exports once its heartbeat is stale.
 @shared_task(
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
-    soft_time_limit=3600,
-    time_limit=3700,
-    max_retries=5,
+    soft_time_limit=settings.EXPORT_SOFT_TIME_LIMIT,
+    time_limit=settings.EXPORT_TIME_LIMIT,
 )
 def run_export(self, export_id: int) -> str:
     """Write one background export (CSV or XLSX) to the private storage, with its progress."""
-    outcome = export_jobs.run_export(export_id)
-    if outcome == "busy":
-        raise self.retry(countdown=settings.EXPORT_STALE_SECONDS + 1)
-    return outcome
+    return export_jobs.run_export(export_id, delivery=self.request.id or "")
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)

@@ -6,12 +6,14 @@ using it are `transaction=True`) and writes e-mails as files into a temporary fo
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
 from kombu import pools
@@ -22,12 +24,15 @@ ROOT = Path(settings.BASE_DIR)
 
 
 class RealWorker:
-    def __init__(self, mail_dir: Path, log_dir: Path) -> None:
+    def __init__(self, mail_dir: Path, log_dir: Path, redis_url: str = "") -> None:
         self.queue = f"test-{uuid.uuid4().hex[:12]}"
         self.mail_dir = mail_dir
         self.log_dir = log_dir
+        # The broker: REDIS_URL's by default; a fault test's own Redis when given.
+        self.redis_url = redis_url or os.environ["REDIS_URL"]
         self.process: subprocess.Popen | None = None
         self.starts = 0
+        self.extra_env: dict[str, str] = {}
 
     def env(self) -> dict[str, str]:
         db = connection.settings_dict
@@ -39,9 +44,11 @@ class RealWorker:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": url,
-            "REDIS_URL": os.environ["REDIS_URL"],
+            "REDIS_URL": self.redis_url,
             "TEST_EMAIL_FILE_PATH": str(self.mail_dir),
+            "TEST_WORKER_QUEUE": self.queue,
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
 
     def start(self, concurrency: int = 1, app_module: str = "config.celery_app") -> None:
@@ -122,15 +129,15 @@ class RealWorker:
         return sorted(self.mail_dir.glob("*.log"))
 
 
-def use_broker(queue: str) -> dict:
+def use_broker(queue: str, redis_url: str = "") -> dict:
     """Point this process's Celery app at Redis and the worker's queue; returns what to restore."""
     saved = {
         key: app.conf.get(key)
         for key in ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
     }
     app.conf.update(
-        broker_url=os.environ["REDIS_URL"],
-        result_backend=os.environ["REDIS_URL"],
+        broker_url=redis_url or os.environ["REDIS_URL"],
+        result_backend=redis_url or os.environ["REDIS_URL"],
         task_always_eager=False,
         task_default_queue=queue,
     )
@@ -153,3 +160,55 @@ def _reset_connections() -> None:
         amqp._producer_pool = None
     app._backend_cache = None
     app._local.__dict__.pop("backend", None)
+
+
+class RedisServer:
+    """A redis-server of a fault test's own, on a free loopback port, that it stops and starts
+    (no persistence: what it held is gone when stopped, as after a crash)."""
+
+    def __init__(self, log_dir: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_dir = log_dir
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.log_dir / f"redis-{self.port}.log", "ab")
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "accounts.middleware.StaffSessionMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A database or Redis outage raised by a view: 503 with a sentence, not a 500.
+    "config.unavailable.DependencyDownMiddleware",
     # Last, as django-axes asks: turns a locked-out log-in into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -335,6 +337,15 @@ NOTICE_LEASE_SECONDS = read_int("NOTICE_LEASE_SECONDS", default=120, minimum=1)
 EXPORT_KEEP_DAYS = 7
 EXPORT_STALE_SECONDS = read_int("EXPORT_STALE_SECONDS", default=300, minimum=1)
 EXPORT_MAX_ATTEMPTS = 3
+# An export's time limits (subsidy/tasks.py run_export): the longest task there is.
+EXPORT_SOFT_TIME_LIMIT = 3600
+EXPORT_TIME_LIMIT = 3700
+# Refund computations (subsidy/engine/stale.py): a programme's recompute runs as jobs of this
+# many applications each, so a killed worker costs one of them; an application whose results
+# are still stale this long after its computation was queued (a lost message, a broker that
+# was down, a killed worker) is queued again by the beat job requeue_stale_computations.
+RECOMPUTE_CHUNK_SIZE = read_int("RECOMPUTE_CHUNK_SIZE", default=500, minimum=1)
+COMPUTE_REQUEUE_SECONDS = read_int("COMPUTE_REQUEUE_SECONDS", default=180, minimum=1)
 # Key of the audit trail's HMAC chain; never stored in the database.
 AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
 # Where the beat job appends the chain head every day (one file per day), outside the
@@ -349,11 +360,14 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
+    # Redis down costs the cache, never the request: short socket timeouts, and an error is a
+    # miss (config/cache.py), so throttles and allauth's rate limits let requests through.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "TIMEOUT": 300,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -377,6 +391,46 @@ if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
         "(the soft limit lets a task clean up before the hard one kills it)."
     )
 CELERY_RESULT_EXPIRES = 3600
+# Nothing reads a task's result: the database records what a job did. Kept, each queueing from
+# a request would also subscribe to the result backend, and with Redis down raise after its
+# reconnection retries even though the message itself was never the problem.
+CELERY_TASK_IGNORE_RESULT = True
+# Broker down: queueing after commit gives up at once when Redis refuses, within seconds when
+# it is frozen (subsidy/jobs.py logs it and the beat jobs queue the work again), rather than
+# holding the request for Celery's default retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    # One retry, at once: a pooled connection a Redis restart broke is replaced rather than
+    # the job left to the beat. A frozen Redis costs both tries' socket timeouts (about 6 s),
+    # then subsidy/jobs.py leaves the broker alone for 10 s.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Redis hands an unacknowledged message (late acks) to another worker after the visibility
+# timeout: below a task's hard time limit, a task still running would be run twice at once;
+# unset, a killed worker's message waits an hour. Above the longest limit, with the beat jobs
+# (sweep_exports, requeue_stale_computations, requeue_stuck_notices) finding what a dead
+# worker left long before.
+CELERY_VISIBILITY_TIMEOUT = read_int(
+    "CELERY_VISIBILITY_TIMEOUT", default=EXPORT_TIME_LIMIT + 300, minimum=1
+)
+_LONGEST_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT, EXPORT_TIME_LIMIT)
+if CELERY_VISIBILITY_TIMEOUT <= _LONGEST_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT} must be above the longest "
+        f"task's hard time limit ({_LONGEST_TIME_LIMIT} s): Redis would hand a running task to "
+        "a second worker."
+    )
+# A frozen Redis (accepting connections, never answering) would hold a publish for ever: the
+# socket timeout bounds it, above the worker's 1 s BRPOP polls.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 2.0,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1.0
 # Celery's Django fix-up closes the database connection after every task unless told to
 # reuse it: 8 ms of reconnecting per notice (docs/benchmarks.md, "Notices on Celery").
 CELERY_DB_REUSE_MAX = read_int("CELERY_DB_REUSE_MAX", default=1000, minimum=0)
@@ -397,6 +451,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subsidy.tasks.requeue_pending_scans",
         "schedule": 300.0,
         "options": {"expires": 290},
+    },
+    # Computations left stale (a lost message, a broker that was down, a killed worker).
+    "requeue-stale-computations": {
+        "task": "subsidy.tasks.requeue_stale_computations",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     "sweep-exports": {
         "task": "subsidy.tasks.sweep_exports",

@@ -20,10 +20,14 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "eligibility": "100000/min",
     "statistics": "100000/min",
 }
-# Tests run the Celery tasks in process unless a test starts a real worker. A test whose real
-# worker must send a task's retry through the broker, as production does, sets
-# TEST_CELERY_EAGER=0 for that worker (tests/subsidy/test_scanning_worker.py).
-CELERY_TASK_ALWAYS_EAGER = env.bool("TEST_CELERY_EAGER", default=True)
+# Tests run the Celery tasks in process unless a test starts a real worker. That worker
+# (tests/workers.py) runs these settings too: there, what a task queues (a retry, the export
+# the sweep queues again, a notice) goes to the worker's own queue as in production, never run
+# inline inside the task that queued it.
+TEST_WORKER_QUEUE = env.str("TEST_WORKER_QUEUE", default="")
+CELERY_TASK_ALWAYS_EAGER = not TEST_WORKER_QUEUE
+if TEST_WORKER_QUEUE:
+    CELERY_TASK_DEFAULT_QUEUE = TEST_WORKER_QUEUE
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEMO_USERS_ALLOWED = True
 LOGGING = {

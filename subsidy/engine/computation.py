@@ -184,6 +184,19 @@ def compute_applications(application_ids: Iterable[int]) -> int:
     return stored
 
 
+def compute_stale(application_ids: Iterable[int]) -> int:
+    """Compute those of these applications whose results are still stale (a chunk job of a
+    recompute, queued again or delivered twice: what another run stored is not done again)."""
+    ids = sorted(
+        Application.objects.filter(
+            pk__in=sorted(set(application_ids)),
+            status__in=Application.OPEN_STATUSES,
+            computed_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+    return compute_applications(ids)
+
+
 def _compute_ids(
     ids: list[int], contested: tuple[frozenset[str], frozenset[str]] | None = None
 ) -> int:

@@ -5,13 +5,22 @@ taken here in a fixed order let edits and transitions that touch each other's
 applications wait for one another instead of deadlocking.
 """
 
+import datetime as dt
+import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from subsidy import jobs
 from subsidy.models import Application, MachineItem
+
+logger = logging.getLogger(__name__)
+
+# Applications the beat job queues again per run, at most (the rest at its next run).
+REQUEUE_LIMIT = 20_000
 
 
 def lock_in_order(query: QuerySet) -> QuerySet:
@@ -56,10 +65,67 @@ def mark_stale(application_ids: Iterable[int]) -> list[int]:
         return []
     lock_in_order(
         Application.objects.filter(pk__in=ids, status__in=Application.OPEN_STATUSES)
-    ).update(computed_at=None, data_version=F("data_version") + 1)
+    ).update(computed_at=None, data_version=F("data_version") + 1, compute_queued_at=timezone.now())
     for pk in ids:
         jobs.enqueue_after_commit(jobs.COMPUTE_APPLICATION, pk)
     return ids
+
+
+def queue_in_chunks(ids: list[int]) -> list[list[int]]:
+    """Queue the computation of these applications as jobs of RECOMPUTE_CHUNK_SIZE each (each
+    computes and commits its own, so a killed worker costs one); returns the chunks queued
+    (not those the broker refused).
+
+    Called by jobs (no transaction of theirs): the staleness they read is committed, so the
+    chunks are queued at once."""
+    size = settings.RECOMPUTE_CHUNK_SIZE
+    chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+    return [chunk for chunk in chunks if jobs.enqueue(jobs.COMPUTE_CHUNK, chunk)]
+
+
+def programme_stale_ids(programme_id: int) -> list[int]:
+    """A programme's open applications whose results are stale, in id order."""
+    return list(
+        Application.objects.filter(
+            programme_id=programme_id,
+            status__in=Application.OPEN_STATUSES,
+            computed_at__isnull=True,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def requeue_stale_computations(now: dt.datetime | None = None) -> list[int]:
+    """Beat: queue again the computations of open applications still stale
+    COMPUTE_REQUEUE_SECONDS after they were queued (or never queued); returns the ids queued.
+
+    Queuing one twice is harmless (a chunk computes only what is still stale, and the store is
+    conditional on the version read); the threshold only keeps a long queue from being queued
+    again and again.
+    """
+    now = now or timezone.now()
+    due = now - dt.timedelta(seconds=settings.COMPUTE_REQUEUE_SECONDS)
+    ids = list(
+        Application.objects.filter(
+            Q(compute_queued_at__isnull=True) | Q(compute_queued_at__lt=due),
+            computed_at__isnull=True,
+            status__in=Application.OPEN_STATUSES,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:REQUEUE_LIMIT]
+    )
+    queued = [pk for chunk in queue_in_chunks(ids) for pk in chunk]
+    # Only what the broker took waits COMPUTE_REQUEUE_SECONDS again; the rest stays due.
+    for start in range(0, len(queued), 1000):
+        Application.objects.filter(
+            pk__in=queued[start : start + 1000], computed_at__isnull=True
+        ).update(compute_queued_at=now)
+    if ids:
+        logger.warning(
+            "stale computations queued again: %s of %s application(s)", len(queued), len(ids)
+        )
+    return queued
 
 
 def applications_sharing_claims(

@@ -1,5 +1,9 @@
 """Storing a computed chunk of results, each only if the version it was computed from is current.
 
+And only while its results are stale: two jobs that computed the same version (a message
+delivered twice, a chunk queued again by the beat job) store once; the second waits for the
+first's row lock, then finds the results current and leaves them.
+
 One statement per table and chunk, in the fastest form the database offers.
 """
 
@@ -60,7 +64,8 @@ def _store_postgres(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple
               FROM jsonb_to_recordset(%s::jsonb)
                    AS v(id bigint, version int, scale text, eligible_total bigint,
                         computed_discount bigint, findings jsonb, breakdown jsonb)
-             WHERE a.id = v.id AND a.data_version = v.version AND a.status IN ({_OPEN_SQL})
+             WHERE a.id = v.id AND a.data_version = v.version AND a.computed_at IS NULL
+               AND a.status IN ({_OPEN_SQL})
             RETURNING a.id
             """,  # noqa: S608 - _OPEN_SQL is built from the model's constants, not input
             [now, apps_json],
@@ -115,6 +120,7 @@ def _store_sqlite(app_rows: list[tuple], item_rows: list[tuple], now) -> tuple[i
               FROM json_each(%s) AS v
              WHERE subsidy_application.id = json_extract(v.value, '$[0]')
                AND subsidy_application.data_version = json_extract(v.value, '$[1]')
+               AND subsidy_application.computed_at IS NULL
                AND +subsidy_application.status IN ({_OPEN_SQL})
             RETURNING subsidy_application.id
             """,  # noqa: S608 - _OPEN_SQL is built from the model's constants, not input

@@ -4,8 +4,14 @@ XLSX into a temporary file, store it, and only then say done.
 A worker may be killed at any instant. So: the job claims the record with a locked update that
 counts an attempt, and every later write (progress, done, failed) is conditional on that
 attempt, so a worker that lost its claim changes nothing; the file is stored completely (its
-size checked) before the record says done. A running export whose heartbeat stopped is queued
-again by `sweep_exports` (beat) or, after its last attempt, failed: never done with a short file.
+size checked) before the record says done. A killed run costs its restart, never more:
+
+- its own message delivered again (late acks: Celery requeues it when a pool process dies,
+  Redis after the visibility timeout when the whole worker died) takes the export over at
+  once: the claim names the message holding it, and a message is with one worker at a time;
+- any other message for a running export with a live heartbeat does nothing ("busy");
+- a running export whose heartbeat stopped is queued again by `sweep_exports` (beat) or,
+  after its last attempt, failed: never done with a short file.
 """
 
 import datetime as dt
@@ -55,9 +61,10 @@ def _stale_before(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(seconds=settings.EXPORT_STALE_SECONDS)
 
 
-def claim(export_id: int) -> Export | str:
-    """The export, now running under a new attempt; or why not: "missing", "finished", "busy"
-    (another worker is writing it) or "failed" (it ran out of attempts)."""
+def claim(export_id: int, delivery: str = "") -> Export | str:
+    """The export, now running under a new attempt held by `delivery` (the queue message's
+    id); or why not: "missing", "finished", "busy" (another live run is writing it) or
+    "failed" (it ran out of attempts)."""
     now = timezone.now()
     with transaction.atomic():
         export = Export.objects.select_for_update().filter(pk=export_id).first()
@@ -65,18 +72,32 @@ def claim(export_id: int) -> Export | str:
             return "missing"
         if export.status in (S.DONE, S.FAILED):
             return "finished"
-        if export.status == S.RUNNING and export.heartbeat_at >= _stale_before(now):
+        redelivered = bool(delivery) and export.claimed_by == delivery
+        if (
+            export.status == S.RUNNING
+            and not redelivered
+            and export.heartbeat_at >= _stale_before(now)
+        ):
             return "busy"
         if export.attempts >= settings.EXPORT_MAX_ATTEMPTS:
             _mark_failed(export, Export.Failure.WORKER_LOST, "no attempt left", now=now)
             return "failed"
         export.status = S.RUNNING
         export.attempts += 1
+        export.claimed_by = delivery
         export.progress = 0
         export.rows = 0
         export.started_at = export.heartbeat_at = now
         export.save(
-            update_fields=["status", "attempts", "progress", "rows", "started_at", "heartbeat_at"]
+            update_fields=[
+                "status",
+                "attempts",
+                "claimed_by",
+                "progress",
+                "rows",
+                "started_at",
+                "heartbeat_at",
+            ]
         )
     return export
 
@@ -289,10 +310,10 @@ def _store(export: Export, path: str, size: int) -> str:
     return name
 
 
-def run_export(export_id: int) -> str:
+def run_export(export_id: int, delivery: str = "") -> str:
     """Claim and write one export: "done", "failed", or why nothing was done ("finished",
-    "busy", "missing", "lost")."""
-    claimed = claim(export_id)
+    "busy", "missing", "lost"). `delivery` names the queue message running it."""
+    claimed = claim(export_id, delivery)
     if isinstance(claimed, str):
         return claimed
     export = claimed

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import ServiceError
@@ -261,5 +262,5 @@ def programme_mark_stale(programme: Programme) -> None:
     """Every open application's results go stale at once; one job recomputes them in bulk."""
     stale.lock_in_order(
         Application.objects.filter(programme=programme, status__in=Application.OPEN_STATUSES)
-    ).update(computed_at=None, data_version=F("data_version") + 1)
+    ).update(computed_at=None, data_version=F("data_version") + 1, compute_queued_at=timezone.now())
     jobs.enqueue_after_commit(jobs.RECOMPUTE_PROGRAMME, programme.pk)

@@ -372,6 +372,22 @@ def test_a_running_export_with_a_fresh_heartbeat_is_left_to_its_worker(auditor, 
     assert Export.objects.get(pk=export.pk).status == "running"
 
 
+def test_its_own_message_delivered_again_takes_a_running_export_over_at_once(auditor, cases):
+    """Celery requeues the message of a run whose pool process died; the heartbeat that run
+    wrote a moment ago is still fresh, yet the same message means that run is gone."""
+    export = records.export_create(by=auditor, kind="applications", format="csv", filters={})
+    first = jobs.claim(export.pk, delivery="message-1")
+    assert (first.status, first.attempts, first.claimed_by) == ("running", 1, "message-1")
+
+    assert jobs.run_export(export.pk, delivery="message-2") == "busy"
+    assert jobs.run_export(export.pk, delivery="message-1") == "done"
+
+    export.refresh_from_db()
+    assert (export.status, export.attempts, export.rows) == ("done", 2, 4)
+    assert hashlib.sha256(_file_bytes(export)).hexdigest() == export.sha256
+    assert jobs.run_export(export.pk, delivery="message-1") == "finished"
+
+
 def test_the_sweep_queues_again_an_export_whose_worker_died(
     auditor, cases, settings, django_capture_on_commit_callbacks
 ):

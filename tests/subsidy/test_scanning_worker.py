@@ -43,8 +43,6 @@ def test_a_worker_retries_while_clamd_is_down_then_finds_the_file_clean(
     settings.CLAMAV_ADDRESS = clamd_server.address
     monkeypatch.setenv("CLAMAV_ADDRESS", clamd_server.address)
     monkeypatch.setenv("SCAN_RETRY_SECONDS", "1")
-    # The retries go through Redis to this worker's queue (in process they would run at once).
-    monkeypatch.setenv("TEST_CELERY_EAGER", "0")
     real_worker.start(concurrency=1)
     application = application_services.application_create(
         by=applicant, programme=programme, company=company
