@@ -1,5 +1,5 @@
 """A dependency down mid-request (the database connection dropped, Redis unreachable where a
-request truly needs it) answers 503 with a sentence, never a 500 with a stack trace.
+request truly needs it, the documents' bucket not answering) answers 503 with a sentence, never a 500 with a stack trace.
 
 Django rolls the request's transaction back, so nothing of it was written; the caller may
 simply try again. Queueing a job after commit never gets here: subsidy/jobs.py catches it.
@@ -7,6 +7,8 @@ simply try again. Queueing a job after commit never gets here: subsidy/jobs.py c
 
 import logging
 
+from botocore.exceptions import ConnectionError as StoreConnectionError
+from botocore.exceptions import ReadTimeoutError as StoreTimeoutError
 from django.db import InterfaceError
 from django.db import OperationalError as DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -18,7 +20,16 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
-OUTAGES = (DatabaseError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError)
+OUTAGES = (
+    DatabaseError,
+    InterfaceError,
+    BrokerError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    # The documents' bucket (subsidy/storage_s3.py) not answering.
+    StoreConnectionError,
+    StoreTimeoutError,
+)
 RETRY_AFTER_SECONDS = 30
 
 
