@@ -1,5 +1,6 @@
 """A dependency down mid-request (the database connection dropped, Redis unreachable where a
-request truly needs it, the documents' bucket not answering) answers 503 with a sentence, never a 500 with a stack trace.
+request truly needs it, the documents' bucket not answering) answers 503 with a sentence,
+never a 500 with a stack trace.
 
 Django rolls the request's transaction back, so nothing of it was written; the caller may
 simply try again. Queueing a job after commit never gets here: subsidy/jobs.py catches it.
