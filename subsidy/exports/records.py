@@ -18,26 +18,12 @@ from accounts.roles import AUDITOR
 from config.errors import ServiceError
 from subsidy import access, audit, jobs
 from subsidy.exports import rows
+from subsidy.filters import ApplicationFilter
 from subsidy.models import Export
 
 # The list's filters (subsidy.filters.ApplicationFilter) an export takes; the API checks
 # the shape of each (its schema), the filter set their values.
-FILTER_NAMES = (
-    "status",
-    "programme",
-    "company",
-    "province",
-    "scale",
-    "submitted_after",
-    "submitted_before",
-    "search",
-    "regency",
-    "kbli_division",
-    "has_findings",
-    "has_signals",
-    "case_officer",
-    "waiting_days_min",
-)
+FILTER_NAMES = tuple(ApplicationFilter.Meta.fields)
 # The one filter that takes several values; those whose JSON value is a number or a boolean.
 LIST_FILTERS = frozenset({"status"})
 INTEGER_FILTERS = frozenset({"programme", "company", "case_officer", "waiting_days_min"})

@@ -98,28 +98,13 @@ APPLICATION_FIELDS = (
     "case_officer__username",
 )
 
+# The item's own columns are its fields of the same name; the first three are its case's.
 ITEM_FIELDS = (
     "application__reference",
     "application__company__name",
     "application__company__nib",
     "id",
-    "description",
-    "brand",
-    "model",
-    "serial_number",
-    "origin",
-    "supplier_name",
-    "supplier_npwp",
-    "invoice_number",
-    "invoice_date",
-    "price",
-    "vat",
-    "payment_method",
-    "is_new",
-    "installed_on",
-    "rate",
-    "discount",
-    "findings",
+    *ITEM_COLUMNS[ITEM_COLUMNS.index("item_id") + 1 :],
 )
 
 # A cell a spreadsheet would run as a formula (API.md, and tab or carriage return): shown as
