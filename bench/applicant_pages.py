@@ -33,7 +33,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +50,6 @@ def _measure(requests: int) -> dict:
     django.setup()
 
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.db import connection
     from django.test import Client
 
     from accounts.models import User
@@ -124,33 +122,9 @@ def _measure(requests: int) -> dict:
             "/api/v1/eligibility-check/", eligibility, content_type="application/json"
         ),
     }
-    result: dict = {"applications": Application.objects.count(), "pages": {}}
-    for name, call in pages.items():
-        for _ in range(3):  # warm up caches, connections, templates
-            response = call()
-            if response.status_code != 200:
-                raise SystemExit(f"{name}: HTTP {response.status_code}")
-        executed: list[str] = []
+    from bench.common import time_pages
 
-        def count(execute, sql, params, many, context, executed=executed):
-            executed.append(sql)
-            return execute(sql, params, many, context)
-
-        # A wrapper, not CaptureQueriesContext: the request_started signal empties Django's
-        # query log in the middle of the capture.
-        with connection.execute_wrapper(count):
-            call()
-        times = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            call()
-            times.append((time.perf_counter() - started) * 1000)
-        result["pages"][name] = {"ms": times, "queries": len(executed)}
-    return result
-
-
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]
+    return {"applications": Application.objects.count(), "pages": time_pages(pages, requests)}
 
 
 def main() -> None:
@@ -166,6 +140,8 @@ def main() -> None:
         return
     if not (args.small and args.large):
         parser.error("--small and --large are required")
+    sys.path.insert(0, str(ROOT))
+    from bench.common import p95
 
     collected: dict[str, dict] = {"small": {}, "large": {}}
     counts: dict[str, int] = {}
@@ -206,8 +182,8 @@ def main() -> None:
         ratio = statistics.median(large) / statistics.median(small)
         worst = max(worst, ratio)
         print(
-            f"| {page} | {statistics.median(small):.1f} ms, {_p95(small):.1f} ms "
-            f"| {statistics.median(large):.1f} ms, {_p95(large):.1f} ms "
+            f"| {page} | {statistics.median(small):.1f} ms, {p95(small):.1f} ms "
+            f"| {statistics.median(large):.1f} ms, {p95(large):.1f} ms "
             f"| {queries['small'][page]} / {queries['large'][page]} | {ratio:.2f} |"
         )
     verdict = "meets" if worst <= GOAL else "misses"

@@ -1,6 +1,10 @@
-"""What every benchmark script shares: progress on stderr, and its own database."""
+"""What every benchmark script shares: progress on stderr, its own database, and the timing of
+pages in process (the applicant's and the officers' page benchmarks)."""
 
+import statistics
 import sys
+import time
+from collections.abc import Callable
 
 import psycopg
 from django.conf import settings
@@ -31,3 +35,37 @@ def ensure_database() -> None:
         if not exists:
             log(f"creating database {db['NAME']}")
             admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
+
+
+def time_pages(pages: dict[str, Callable[[], object]], requests: int) -> dict[str, dict]:
+    """Each page's server time (ms, `requests` calls after 3 warm-up calls that must answer
+    200) and the queries one call runs; Django's test client calls, no network."""
+    from django.db import connection
+
+    result: dict[str, dict] = {}
+    for name, call in pages.items():
+        for _ in range(3):  # warm up caches, connections, templates
+            response = call()
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: HTTP {response.status_code}")
+        executed: list[str] = []
+
+        def count(execute, sql, params, many, context, executed=executed):
+            executed.append(sql)
+            return execute(sql, params, many, context)
+
+        # A wrapper, not CaptureQueriesContext: the request_started signal empties Django's
+        # query log in the middle of the capture.
+        with connection.execute_wrapper(count):
+            call()
+        times = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        result[name] = {"ms": times, "queries": len(executed)}
+    return result
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]

@@ -33,7 +33,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +95,6 @@ def _measure(requests: int) -> dict:
 
     django.setup()
 
-    from django.db import connection
     from django.test import Client
 
     from accounts.models import User
@@ -125,35 +123,13 @@ def _measure(requests: int) -> dict:
         )
     pages["case page"] = lambda: client.get(f"/office/cases/{case.pk}/")
 
-    result: dict = {
+    from bench.common import time_pages
+
+    return {
         "applications": Application.objects.count(),
         "case": {"machines": case.items.count(), "documents": case.documents.count()},
-        "pages": {},
+        "pages": time_pages(pages, requests),
     }
-    for name, call in pages.items():
-        for _ in range(3):  # warm up caches, connections, templates
-            response = call()
-            if response.status_code != 200:
-                raise SystemExit(f"{name}: HTTP {response.status_code}")
-        executed: list[str] = []
-
-        def count(execute, sql, params, many, context, executed=executed):
-            executed.append(sql)
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(count):
-            call()
-        times = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            call()
-            times.append((time.perf_counter() - started) * 1000)
-        result["pages"][name] = {"ms": times, "queries": len(executed)}
-    return result
-
-
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]
 
 
 def main() -> None:
@@ -169,6 +145,8 @@ def main() -> None:
         return
     if not (args.small and args.large):
         parser.error("--small and --large are required")
+    sys.path.insert(0, str(ROOT))
+    from bench.common import p95
 
     collected: dict[str, dict] = {"small": {}, "large": {}}
     counts: dict[str, int] = {}
@@ -215,8 +193,8 @@ def main() -> None:
         ratio = medians["large"][page] / medians["small"][page]
         worst = max(worst, ratio)
         out(
-            f"| {page} | {medians['small'][page]:.1f} ms, {_p95(small):.1f} ms "
-            f"| {medians['large'][page]:.1f} ms, {_p95(large):.1f} ms "
+            f"| {page} | {medians['small'][page]:.1f} ms, {p95(small):.1f} ms "
+            f"| {medians['large'][page]:.1f} ms, {p95(large):.1f} ms "
             f"| {queries['small'][page]} / {queries['large'][page]} | {ratio:.2f} |\n"
         )
     verdict = "meets" if worst <= GROWTH_GOAL else "misses"
