@@ -18,12 +18,11 @@ from accounts.roles import AUDITOR
 from config.errors import ServiceError
 from subsidy import access, audit, jobs
 from subsidy.exports import rows
-from subsidy.filters import ApplicationFilter
 from subsidy.models import Export
 
 # The list's filters (subsidy.filters.ApplicationFilter) an export takes; the API checks
 # the shape of each (its schema), the filter set their values.
-FILTER_NAMES = tuple(ApplicationFilter.Meta.fields)
+FILTER_NAMES = rows.FILTER_NAMES
 # The one filter that takes several values; those whose JSON value is a number or a boolean.
 LIST_FILTERS = frozenset({"status"})
 INTEGER_FILTERS = frozenset({"programme", "company", "case_officer", "waiting_days_min"})

@@ -75,6 +75,9 @@ ITEM_COLUMNS = (
     "findings",
 )
 
+# The list's filters an export takes: the filter set's own names (subsidy.filters).
+FILTER_NAMES = tuple(ApplicationFilter.Meta.fields)
+
 # What each export reads, in the order of its columns; province_name and regency_name are
 # looked up from the codes (subsidy/regions.py), findings reduced to their codes.
 APPLICATION_FIELDS = (
