@@ -61,6 +61,18 @@ SORTS = {
     "-amount": ("-computed_discount", "-pk"),
 }
 DEFAULT_SORT = "-days"  # the oldest waiting first
+# What a row of the workbench shows (office/_workbench_table.html), and nothing else.
+ROW_COLUMNS = (
+    "reference",
+    "status",
+    "status_changed_at",
+    "computed_discount",
+    "computed_at",
+    "company__name",
+    "company__nib",
+    "company__province",
+    "case_officer__username",
+)
 
 
 def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -123,21 +135,44 @@ def _waiting(application: Application, today) -> dict:
     return {"days": days, "level": rules.service_level(days, settings.CASE_SLA_DAYS)}
 
 
-def _verifiers() -> list:
+def _verifiers() -> list[tuple[int, str]]:
+    """Each verifier's id and name (the case officer filter's choices)."""
     # By the group's id, not its name through a join: with the name, PostgreSQL cannot tell
     # the few verifiers from the many applicants and reads every membership.
     group = Group.objects.filter(name=VERIFIER).values_list("pk", flat=True).first()
-    return list(User.objects.filter(groups=group).order_by("username")) if group else []
+    if group is None:
+        return []
+    officers = User.objects.filter(groups=group).order_by("username")
+    return [
+        (pk, f"{first} {last}".strip() or username)
+        for pk, username, first, last in officers.values_list(
+            "pk", "username", "first_name", "last_name"
+        )
+    ]
+
+
+def _status_counts(parts: list) -> Counter:
+    """The cases of each status in the queue's parts, counted in one statement."""
+    grouped = [part.order_by().values_list("status").annotate(n=Count("pk")) for part in parts]
+    counts = Counter()
+    for status, number in grouped[0].union(*grouped[1:], all=True) if grouped[1:] else grouped[0]:
+        counts[status] += number
+    return counts
 
 
 def _filtered(filterset: ApplicationFilter) -> bool:
     return any(value not in (None, "", []) for value in filterset.form.cleaned_data.values())
 
 
-def _count_limit(page: str | None) -> int:
+def _page_number(page: str | None) -> int:
+    """The page asked for, as Paginator.get_page reads it (a page past the end aside)."""
+    number = int(page) if page and page.isascii() and page.isdigit() and len(page) < 7 else 1
+    return max(number, 1)
+
+
+def _count_limit(number: int) -> int:
     """How far a filtered list is counted: COUNTED_PAGES pages, and always past the page asked
     for, so that its "next" link is known."""
-    number = int(page) if page and page.isascii() and page.isdigit() and len(page) < 7 else 1
     return max(COUNTED_PAGES, number + 1) * PAGE_SIZE
 
 
@@ -148,29 +183,31 @@ def workbench(request: HttpRequest) -> HttpResponse:
     params = _without_empty(request.GET)
     base = _base_queue(user)
     queue = _queue_parts(user)
-    counts = Counter()  # per status, of the whole queue (the filters' shortcuts)
-    for part in queue:
-        counts.update(dict(part.order_by().values_list("status").annotate(n=Count("pk"))))
+    counts = _status_counts(queue)  # of the whole queue (the filters' shortcuts)
     filterset = QueueFilter(params, queryset=base, request=request)
     valid = filterset.is_valid()
     parts = [filterset.filter_queryset(part) for part in queue] if valid else [base.none()]
     sort = params.get("sort") if params.get("sort") in SORTS else DEFAULT_SORT
+    number = _page_number(params.get("page"))
     rows = OrderedUnion(
         parts,
         SORTS[sort],
-        related=("company", "programme", "case_officer"),
-        # A row shows none of these: the breakdown alone is a JSON document per machine.
-        defer=("breakdown", "company_snapshot", "checklist", "findings"),
+        related=("company", "case_officer"),
+        only=ROW_COLUMNS,
         # Unfiltered, the list is the whole queue: its count is known. Filtered, it is counted
         # up to a few pages past the one asked for ("more than N match").
         count=sum(counts.values()) if valid and not _filtered(filterset) else None,
-        count_limit=_count_limit(params.get("page")),
+        count_limit=_count_limit(number),
+        # The page about to be read: a filtered list's count comes with its rows.
+        expected=slice((number - 1) * PAGE_SIZE, number * PAGE_SIZE),
     )
     page = Paginator(rows, PAGE_SIZE).get_page(params.get("page"))
     today = timezone.localdate()
+    status_labels = dict(S.choices)  # get_status_display hashes every choice, on each call
     cases = [
         {
             "application": a,
+            "status": status_labels.get(a.status, a.status),
             "waiting": _waiting(a, today),
             "province": regions.province_name(a.company.province),
         }
@@ -188,7 +225,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     ]
     form = WorkbenchFilterForm(
         initial=params.dict(),
-        programmes=list(Programme.objects.order_by("-year")),
+        programmes=list(Programme.objects.order_by("-year").values_list("pk", "name")),
         officers=_verifiers(),
     )
     sort_links = {

@@ -42,11 +42,18 @@ class WorkbenchFilterForm(forms.Form):
         label=_("Waiting at least (days)"), required=False, min_value=0
     )
 
-    def __init__(self, *args: object, programmes: list, officers: list, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        programmes: list[tuple[int, str]],
+        officers: list[tuple[int, str]],
+        **kwargs: object,
+    ) -> None:
+        """`programmes` and `officers`: the choices, as (id, name)."""
         super().__init__(*args, **kwargs)
         self.fields["programme"].choices = [
             ("", _("Any")),
-            *((str(p.pk), p.name) for p in programmes),
+            *((str(pk), name) for pk, name in programmes),
         ]
         self.fields["province"].choices = [
             ("", _("Any")),
@@ -54,7 +61,7 @@ class WorkbenchFilterForm(forms.Form):
         ]
         self.fields["case_officer"].choices = [
             ("", _("Any")),
-            *((str(u.pk), u.get_full_name() or u.username) for u in officers),
+            *((str(pk), name) for pk, name in officers),
         ]
 
 
