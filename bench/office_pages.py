@@ -21,7 +21,8 @@ are asked the same filters in the same process, one after the other:
     case page:          GET /office/cases/<id>/  (20 machines, 44 documents)
 
 It prints the median and p95 per page and size, the queries per page, the ratio of the
-medians 100k / 10k (goal <= 1.2) and, per size, each workbench page's median against the API
+medians 100k / 10k (goal <= 1.2 for the workbench and case pages; the API list's lines are
+the comparison's reference) and, per size, each workbench page's median against the API
 list's for the same filter (goal <= 1.5).
 """
 
@@ -191,14 +192,18 @@ def main() -> None:
         medians["small"][page] = statistics.median(small)
         medians["large"][page] = statistics.median(large)
         ratio = medians["large"][page] / medians["small"][page]
-        worst = max(worst, ratio)
+        if not page.startswith("API list"):  # the API's own growth is the API's benchmark's
+            worst = max(worst, ratio)
         out(
             f"| {page} | {medians['small'][page]:.1f} ms, {p95(small):.1f} ms "
             f"| {medians['large'][page]:.1f} ms, {p95(large):.1f} ms "
             f"| {queries['small'][page]} / {queries['large'][page]} | {ratio:.2f} |\n"
         )
     verdict = "meets" if worst <= GROWTH_GOAL else "misses"
-    out(f"\nworst 100k/10k ratio {worst:.2f}: {verdict} the goal of <= {GROWTH_GOAL}\n\n")
+    out(
+        f"\nworst 100k/10k ratio of the workbench and case pages {worst:.2f}: {verdict} the "
+        f"goal of <= {GROWTH_GOAL}\n\n"
+    )
     out("| workbench page / API list, same filter | 10k | 100k |\n|---|---|---|\n")
     worst_api = 0.0
     for name in FILTERS:

@@ -64,8 +64,8 @@ def test_the_workbench_shows_the_budget_meter_and_what_each_case_would_reserve(
     assert "Akan dicadangkan" in body  # the amount column says what a case would reserve
     # Every recommended case but the one of the approver's own company, which is not theirs.
     assert body.count('name="case"') == len(cases) - 1
-    assert f'value="{cases["conflict"].pk}"' not in body
-    assert f'value="{cases["approvable"].pk}"' in body
+    assert f'name="case" value="{cases["conflict"].pk}"' not in body
+    assert f'name="case" value="{cases["approvable"].pk}"' in body
 
 
 def test_the_confirmation_lists_the_cases_and_the_total_and_changes_nothing(client, approver, mix):
