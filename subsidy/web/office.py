@@ -180,15 +180,20 @@ def _verifiers() -> list[tuple[int, str]]:
     ]
 
 
-def _status_counts(parts: list) -> tuple[Counter, set[str]]:
-    """The cases of each status in the queue's parts (each of one status), and the statuses
-    counted no further than STATUS_COUNT_LIMIT: a count past it says "more than"."""
-    counts, bounded = Counter(), set()
-    for status, number in part_counts(parts, "status", STATUS_COUNT_LIMIT + 1):
+def _status_counts(parts: list) -> tuple[Counter, set[str], list]:
+    """The cases of each status in the queue's parts (each of one status), the statuses counted
+    no further than STATUS_COUNT_LIMIT (a count past it says "more than"), and the parts that
+    hold a case: an empty one is not read again."""
+    counts, bounded, held = Counter(), set(), []
+    counted = part_counts(parts, "status", STATUS_COUNT_LIMIT + 1)
+    for part, (status, number) in zip(parts, counted, strict=True):
+        if not number:
+            continue
+        held.append(part)
         counts[status] += number
         if number > STATUS_COUNT_LIMIT:
             bounded.add(status)
-    return counts, bounded
+    return counts, bounded, held
 
 
 def _filtered(filterset: ApplicationFilter) -> bool:
@@ -213,11 +218,13 @@ def workbench(request: HttpRequest) -> HttpResponse:
     user = request.user
     params = _without_empty(request.GET)
     queue = _queue_parts(user)
-    counts, bounded = _status_counts(queue)  # of the whole queue (the filters' shortcuts)
+    # Of the whole queue (the filters' shortcuts); the parts holding no case are left out.
+    counts, bounded, held = _status_counts(queue)
     # The filter set checks the filters, then filters each part of the queue on its own.
     filterset = QueueFilter(params, queryset=queue[0], request=request)
     valid = filterset.is_valid()
-    parts = [filterset.filter_queryset(part) for part in queue] if valid else [queue[0].none()]
+    parts = [filterset.filter_queryset(part) for part in held] if valid and held else []
+    parts = parts or [queue[0].none()]
     sort = params.get("sort") if params.get("sort") in SORTS else DEFAULT_SORT
     number = _page_number(params.get("page"))
     rows = OrderedUnion(

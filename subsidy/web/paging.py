@@ -27,9 +27,9 @@ PART = "paging_part"  # the annotation numbering the parts counted together
 
 def part_counts(parts: Sequence[QuerySet], field: str, beyond: int) -> list[tuple[object, int]]:
     """Each part's value of `field` (a part's rows share one: a queue's part is one status) and
-    its number of rows, counting no further than `beyond`: the same cost at any size. One
-    statement where the database can cut the parts of a UNION; else one per part. An empty
-    part is left out."""
+    its number of rows, counting no further than `beyond`: the same cost at any size. In the
+    parts' order; an empty part's value is None. One statement where the database can cut the
+    parts of a UNION; else one per part."""
     cut = [
         part.order_by().annotate(**{PART: Value(number)}).values(field, PART)[:beyond]
         for number, part in enumerate(parts)
@@ -38,17 +38,17 @@ def part_counts(parts: Sequence[QuerySet], field: str, beyond: int) -> list[tupl
         counted = []
         for rows in cut:
             values = [row[field] for row in rows]
-            if values:
-                counted.append((values[0], len(values)))
+            counted.append((values[0] if values else None, len(values)))
         return counted
     # The ORM's UNION, counted per part: Django groups no compound statement (annotate() after
     # union() is refused). Its values stay parameters; the names are the model's, quoted.
     sql, params = cut[0].union(*cut[1:], all=True).query.sql_with_params()
     value, part = connection.ops.quote_name(field), connection.ops.quote_name(PART)
-    counting = f"SELECT MIN({value}), COUNT(*) FROM ({sql}) AS parts GROUP BY {part}"  # noqa: S608
+    counting = f"SELECT {part}, MIN({value}), COUNT(*) FROM ({sql}) AS parts GROUP BY {part}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(counting, params)
-        return cursor.fetchall()
+        found = {number: (shared, rows) for number, shared, rows in cursor.fetchall()}
+    return [found.get(number, (None, 0)) for number in range(len(parts))]
 
 
 class OrderedUnion:
