@@ -1,8 +1,9 @@
 """A page of a list that is the union of disjoint querysets, cut in the database.
 
-A verifier's queue is two conditions (the submitted cases nobody has taken, and their own
-cases in review or field verification). Asked as one `A OR B … ORDER BY waiting LIMIT 20`,
-PostgreSQL reads and sorts every match, and the queue grows with the programme. Asked as
+A verifier's queue is several conditions (the submitted cases nobody has taken, and their own
+cases submitted, in review or in field verification), one status each. Asked as one
+`A OR B … ORDER BY waiting LIMIT 20`, PostgreSQL reads and sorts every match, and the queue
+grows with the programme. Asked as
 `id IN ((A ORDER BY … LIMIT n) UNION ALL (B ORDER BY … LIMIT n)) ORDER BY … LIMIT 20`, each
 part is one range of an ordered index and the page reads about n rows per part, whatever
 the size of the queue (docs/benchmarks.md, "Officers' pages").

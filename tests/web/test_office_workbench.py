@@ -212,7 +212,7 @@ def _pages(client, user, query: str = "") -> list[str]:
 
 @pytest.mark.parametrize("sort", ["", "sort=days", "sort=company", "sort=-reference"])
 def test_pages_of_a_queue_in_two_parts_come_in_one_order(client, verifier, programme, sort):
-    """The verifier's queue is read as two parts (untaken, own): their rows interleave by
+    """The verifier's queue is read in parts (untaken, own per status): their rows interleave by
     waiting time, page after page, each once, as the single ordered query would give them."""
     from subsidy import selectors
     from subsidy.web.office import DEFAULT_SORT, SORTS
