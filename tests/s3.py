@@ -11,6 +11,8 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from tests.processes import stop as stop_process
+
 # moto accepts any keys; these stand for the operator's.
 ACCESS_KEY = "ikm-test-access"
 SECRET_KEY = "ikm-test-secret"
@@ -51,13 +53,7 @@ class MotoS3:
         raise RuntimeError(f"moto server did not answer within {timeout} s")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
     def client(self) -> object:
         return boto3.client(

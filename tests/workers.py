@@ -19,6 +19,7 @@ from django.db import connection
 from kombu import pools
 
 from config.celery_app import app
+from tests.processes import stop as stop_process
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -205,10 +206,4 @@ class RedisServer:
         raise RuntimeError(f"redis-server on port {self.port} did not start")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
